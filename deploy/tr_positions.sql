@@ -1,0 +1,29 @@
+-- Deploy trader:tr_positions
+BEGIN;
+
+CREATE TABLE tr_positions (
+    id                 text PRIMARY KEY DEFAULT tr_ulid(),
+    symbol             text NOT NULL,
+    quantity           decimal(20,8) NOT NULL,
+    avg_price          decimal(20,8) NOT NULL,
+    unrealized_pnl     decimal(20,8) NOT NULL,
+    realized_pnl       decimal(20,8) NOT NULL,
+    created_at         timestamptz DEFAULT now(),
+    updated_at         timestamptz DEFAULT now(),
+    avg_price_exact    numeric NOT NULL DEFAULT 0,
+    realized_pnl_exact numeric NOT NULL DEFAULT 0,
+    CONSTRAINT tr_positions_symbol_key UNIQUE (symbol)
+);
+
+COMMENT ON TABLE tr_positions IS
+    'Netted position per symbol: signed quantity (+ long, - short), average price, realized and unrealized PnL.';
+COMMENT ON COLUMN tr_positions.quantity IS 'Signed: positive long, negative short. Exact: fills carry at most 8 decimal places.';
+COMMENT ON COLUMN tr_positions.avg_price IS 'avg_price_exact rounded to 8 places, for display.';
+COMMENT ON COLUMN tr_positions.realized_pnl IS 'realized_pnl_exact rounded to 8 places, for display; cumulative over the symbol''s life, fees subtracted.';
+COMMENT ON COLUMN tr_positions.avg_price_exact IS
+    'Addition: the unrounded average price that later fills compute with, so that rounding never compounds.';
+COMMENT ON COLUMN tr_positions.realized_pnl_exact IS
+    'Addition: the unrounded cumulative realized PnL, so that rounding never compounds.';
+COMMENT ON CONSTRAINT tr_positions_symbol_key ON tr_positions IS 'Addition: netting keeps one position per symbol.';
+
+COMMIT;

@@ -1,0 +1,1 @@
+"""Trader Module sidecar: the parts of the Trader that the database cannot do itself."""

@@ -1,0 +1,4 @@
+-- Revert trader:tr_curator_performance
+BEGIN;
+DROP TABLE tr_curator_performance;
+COMMIT;

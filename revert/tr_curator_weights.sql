@@ -1,0 +1,4 @@
+-- Revert trader:tr_curator_weights
+BEGIN;
+DROP TABLE tr_curator_weights;
+COMMIT;

@@ -1,0 +1,4 @@
+-- Revert trader:tr_execution_performance
+BEGIN;
+DROP TABLE tr_execution_performance;
+COMMIT;

@@ -1,0 +1,4 @@
+-- Revert trader:tr_positions
+BEGIN;
+DROP TABLE tr_positions;
+COMMIT;

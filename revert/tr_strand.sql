@@ -1,0 +1,4 @@
+-- Revert trader:tr_strand
+BEGIN;
+DROP TABLE tr_strand;
+COMMIT;

@@ -1,0 +1,4 @@
+-- Revert trader:tr_ulid
+BEGIN;
+DROP FUNCTION tr_ulid(timestamptz);
+COMMIT;
