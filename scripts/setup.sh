@@ -8,12 +8,6 @@ cd "$(dirname "$0")/.."
 packages=(postgresql-15 postgresql-client-15 postgresql-common postgresql-15-pgtap postgresql-15-cron
           sqitch libdbd-pg-perl libtap-parser-sourcehandler-pgtap-perl)
 
-sudo_cmd=()
-if [ "$(id -u)" -ne 0 ]; then
-    command -v sudo >/dev/null || { echo "setup: not root and no sudo: install ${packages[*]} by hand" >&2; exit 1; }
-    sudo_cmd=(sudo)
-fi
-
 installed() { dpkg-query -W -f='${Status}' "$1" 2>/dev/null | grep -q 'install ok installed'; }
 
 missing=()
@@ -24,6 +18,11 @@ python3 -m venv --help >/dev/null 2>&1 || python_ok=0
 if [ "$python_ok" -eq 0 ]; then missing+=(python3 python3-venv python3-pip); fi
 
 if [ "${#missing[@]}" -gt 0 ]; then
+    sudo_cmd=()
+    if [ "$(id -u)" -ne 0 ]; then
+        command -v sudo >/dev/null || { echo "setup: not root and no sudo: install ${missing[*]} by hand" >&2; exit 1; }
+        sudo_cmd=(sudo)
+    fi
     echo "setup: installing ${missing[*]}"
     "${sudo_cmd[@]}" apt-get update -qq
     "${sudo_cmd[@]}" env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "${missing[@]}"
