@@ -1,0 +1,11 @@
+-- Revert trader:tr_quotes
+BEGIN;
+DROP TRIGGER tr_apply_market_update ON md_strand;
+DROP FUNCTION tr_apply_market_update();
+DROP FUNCTION tr_parse_quote(text, jsonb, timestamptz);
+DROP FUNCTION tr_mark_position(text, numeric);
+DROP FUNCTION tr_remark(text, numeric, timestamptz);
+DROP FUNCTION tr_check_price(text, numeric);
+DROP TABLE tr_quotes;
+ALTER TABLE tr_positions DROP COLUMN marked_at, DROP COLUMN mark_price;
+COMMIT;
