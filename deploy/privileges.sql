@@ -19,6 +19,6 @@ GRANT SELECT ON dm_strand, rm_strand, md_strand, tr_strand, tr_positions, tr_exe
                 tr_curator_performance, tr_curator_weights, tr_routes, tr_settings, tr_inbox
    TO tr_worker, tr_inspector;
 GRANT EXECUTE ON FUNCTION tr_ulid(timestamptz), tr_setting(text),
-                          tr_claim_orders(text, integer, interval, timestamptz) TO tr_worker;
+                          tr_claim_orders(text, integer, interval, timestamptz, text[]) TO tr_worker;
 
 COMMIT;

@@ -72,7 +72,8 @@ CREATE FUNCTION tr_claim_orders(
     p_worker     text,
     p_batch_size integer     DEFAULT 10,
     p_lease      interval    DEFAULT NULL,
-    p_now        timestamptz DEFAULT clock_timestamp())
+    p_now        timestamptz DEFAULT clock_timestamp(),
+    p_venues     text[]      DEFAULT NULL)
 RETURNS SETOF tr_inbox
 LANGUAGE plpgsql SECURITY DEFINER
 SET search_path = pg_catalog, public, pg_temp
@@ -99,6 +100,7 @@ BEGIN
           FROM tr_inbox i
          WHERE i.state IN ('pending', 'claimed')
            AND (i.state = 'pending' OR i.lease_expires_at <= p_now)
+           AND (p_venues IS NULL OR i.order_spec->>'venue' IS NULL OR i.order_spec->>'venue' = ANY (p_venues))
          ORDER BY i.created_at, i.id
          LIMIT p_batch_size
            FOR UPDATE SKIP LOCKED
@@ -115,8 +117,8 @@ BEGIN
 END
 $$;
 
-COMMENT ON FUNCTION tr_claim_orders(text, integer, interval, timestamptz) IS
-    'Claims up to p_batch_size pending work items, or claimed ones whose lease expired, for p_worker under a lease (inbox.lease by default).';
-REVOKE EXECUTE ON FUNCTION tr_claim_orders(text, integer, interval, timestamptz) FROM PUBLIC;
+COMMENT ON FUNCTION tr_claim_orders(text, integer, interval, timestamptz, text[]) IS
+    'Claims up to p_batch_size pending work items, or claimed ones whose lease expired, for p_worker under a lease (inbox.lease by default); with p_venues, only orders that name no venue or one of those.';
+REVOKE EXECUTE ON FUNCTION tr_claim_orders(text, integer, interval, timestamptz, text[]) FROM PUBLIC;
 
 COMMIT;

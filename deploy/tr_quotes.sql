@@ -5,6 +5,9 @@
 -- peer's insert must succeed.
 BEGIN;
 
+INSERT INTO tr_settings (key, value, description) VALUES
+    ('quotes.max_clock_skew', '5 minutes', 'How far ahead of the database clock a quote''s ts may be before the quote is refused as INVALID_TIMESTAMP (an interval).');
+
 ALTER TABLE tr_positions
     ADD COLUMN mark_price numeric,
     ADD COLUMN marked_at  timestamptz;
@@ -64,6 +67,17 @@ $$;
 COMMENT ON FUNCTION tr_remark(text, numeric, timestamptz) IS
     'Sets a position''s mark and unrealized PnL = (mark - avg_price) x quantity; NULL when the symbol has no position.';
 
+-- Unrealized PnL must fit the position's DECIMAL(20,8) column.
+CREATE FUNCTION tr_mark_fits(p_symbol text, p_mark numeric)
+RETURNS boolean
+LANGUAGE sql STABLE
+SET search_path = pg_catalog, public, pg_temp
+AS $$
+    SELECT coalesce((SELECT abs((p_mark - avg_price_exact) * quantity) < 1e12 FROM tr_positions WHERE symbol = p_symbol), true)
+$$;
+
+COMMENT ON FUNCTION tr_mark_fits(text, numeric) IS 'Whether marking the symbol''s position at p_mark keeps unrealized PnL within DECIMAL(20,8).';
+
 CREATE FUNCTION tr_mark_position(p_symbol text, p_mark_px numeric)
 RETURNS tr_positions
 LANGUAGE plpgsql
@@ -73,6 +87,10 @@ DECLARE
     v_pos tr_positions;
 BEGIN
     PERFORM tr_check_price('mark price', p_mark_px);
+    IF NOT tr_mark_fits(p_symbol, p_mark_px) THEN
+        RAISE EXCEPTION USING ERRCODE = '22003', MESSAGE = format('marking %s at %s puts unrealized PnL out of range', p_symbol, p_mark_px),
+            HINT = 'Unrealized PnL must stay below 10^12 (DECIMAL(20,8)); check the price.';
+    END IF;
     v_pos := tr_remark(p_symbol, p_mark_px, clock_timestamp());
     IF v_pos.id IS NULL THEN
         RAISE EXCEPTION USING ERRCODE = 'P0002', MESSAGE = format('no position in %s to mark', coalesce(quote_literal(p_symbol), 'NULL')),
@@ -98,7 +116,7 @@ DECLARE
     v_px  numeric;
     v_ts  jsonb;
 BEGIN
-    symbol := nullif(btrim(coalesce(p_symbol, p_data->>'symbol')), '');
+    symbol := coalesce(nullif(btrim(p_symbol), ''), nullif(btrim(p_data->>'symbol'), ''));
     IF symbol IS NULL THEN
         reason := 'MISSING_SYMBOL'; detail := 'the quote names no symbol (row column symbol or market_data.symbol)';
         RETURN;
@@ -121,7 +139,7 @@ BEGIN
             reason := 'CROSSED_QUOTE'; detail := format('bid %s is above ask %s', bid, ask);
             RETURN;
         END IF;
-        mark := (bid + ask) / 2;
+        mark := trim_scale((bid + ask) / 2);
     ELSIF last IS NOT NULL THEN
         mark := last;
     ELSE
@@ -135,15 +153,20 @@ BEGIN
     ELSIF jsonb_typeof(v_ts) = 'number' AND (v_ts::numeric) > 0 AND (v_ts::numeric) < 1e14 THEN
         -- Epoch seconds or milliseconds: no market time of this era is below 10^11 ms.
         quote_ts := to_timestamp(CASE WHEN v_ts::numeric >= 1e11 THEN v_ts::numeric / 1000 ELSE v_ts::numeric END);
-    ELSIF jsonb_typeof(v_ts) = 'string' AND (v_ts #>> '{}') ~ '^\d{4}-\d{2}-\d{2}' THEN
+    ELSIF jsonb_typeof(v_ts) = 'string'
+          AND (v_ts #>> '{}') ~ '^\d{4}-\d{2}-\d{2}([T ]\d{2}:\d{2}(:\d{2}(\.\d{1,9})?)?)?\s*(Z|[+-]\d{2}(:?\d{2})?)?$' THEN
         BEGIN
             quote_ts := (v_ts #>> '{}')::timestamptz;
-        EXCEPTION WHEN invalid_datetime_format OR datetime_field_overflow OR invalid_parameter_value THEN
+        EXCEPTION WHEN data_exception THEN
             quote_ts := NULL;
         END;
     END IF;
     IF quote_ts IS NULL THEN
         reason := 'INVALID_TIMESTAMP'; detail := format('ts is neither ISO 8601 nor epoch seconds or milliseconds: %s', v_ts);
+    ELSIF quote_ts > clock_timestamp() + tr_setting('quotes.max_clock_skew')::interval THEN
+        -- A quote from the future would make every real quote after it look stale.
+        reason := 'INVALID_TIMESTAMP';
+        detail := format('ts %s is ahead of the database clock by more than quotes.max_clock_skew', quote_ts);
     END IF;
 END
 $$;
@@ -168,6 +191,9 @@ BEGIN
         IF v_prev > q.quote_ts THEN
             q.reason := 'STALE_QUOTE';
             q.detail := format('quote time %s is older than the current quote''s %s', q.quote_ts, v_prev);
+        ELSIF NOT tr_mark_fits(q.symbol, q.mark) THEN
+            q.reason := 'MARK_OUT_OF_RANGE';
+            q.detail := format('marking the position at %s puts unrealized PnL beyond DECIMAL(20,8)', q.mark);
         END IF;
     END IF;
     IF q.reason IS NOT NULL THEN
@@ -195,7 +221,7 @@ CREATE TRIGGER tr_apply_market_update
     WHEN (NEW.tags @> ARRAY['tr:market_update']::text[])
     EXECUTE FUNCTION tr_apply_market_update();
 
-REVOKE EXECUTE ON FUNCTION tr_check_price(text, numeric), tr_remark(text, numeric, timestamptz),
+REVOKE EXECUTE ON FUNCTION tr_check_price(text, numeric), tr_remark(text, numeric, timestamptz), tr_mark_fits(text, numeric),
                            tr_mark_position(text, numeric), tr_parse_quote(text, jsonb, timestamptz),
                            tr_apply_market_update() FROM PUBLIC;
 GRANT SELECT ON tr_quotes TO tr_worker, tr_inspector;

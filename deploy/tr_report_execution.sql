@@ -12,21 +12,22 @@ COMMENT ON INDEX tr_execution_performance_execution IS 'Addition: one quality ro
 
 -- execution_score in [0, 1]:
 --   0.5 x slippage score  (1 at 0 bps or better, falling linearly to 0 at 50 bps of cost)
--- + 0.2 x latency score   (1 at 0 ms, falling linearly to 0 at 5000 ms; 0.5 when unknown)
+-- + 0.2 x latency score   (1 at 0 ms, falling linearly to 0 at 5000 ms)
 -- + 0.3 x fill ratio      (filled / ordered)
+-- A slippage or latency that could not be measured scores a neutral 0.5.
 CREATE FUNCTION tr_execution_score(p_slip_bps numeric, p_latency_ms numeric, p_fill_ratio numeric)
 RETURNS numeric
 LANGUAGE sql IMMUTABLE PARALLEL SAFE
 SET search_path = pg_catalog, pg_temp
 AS $$
-    SELECT round(greatest(0, least(1,
-             0.5 * greatest(0, least(1, 1 - greatest(coalesce(p_slip_bps, 0), 0) / 50))
-           + 0.2 * coalesce(greatest(0, least(1, 1 - p_latency_ms / 5000)), 0.5)
-           + 0.3 * greatest(0, least(1, coalesce(p_fill_ratio, 0))))), 4)
+    SELECT round(
+             0.5 * CASE WHEN p_slip_bps IS NULL THEN 0.5 ELSE greatest(0, least(1, 1 - greatest(p_slip_bps, 0) / 50)) END
+           + 0.2 * CASE WHEN p_latency_ms IS NULL THEN 0.5 ELSE greatest(0, least(1, 1 - p_latency_ms / 5000)) END
+           + 0.3 * greatest(0, least(1, coalesce(p_fill_ratio, 0))), 4)
 $$;
 
 COMMENT ON FUNCTION tr_execution_score(numeric, numeric, numeric) IS
-    'Execution quality in [0, 1]: 0.5 x slippage score (1 at <= 0 bps, 0 at >= 50 bps cost) + 0.2 x latency score (1 at 0 ms, 0 at >= 5 s, 0.5 unknown) + 0.3 x fill ratio.';
+    'Execution quality in [0, 1]: 0.5 x slippage score (1 at <= 0 bps, 0 at >= 50 bps cost) + 0.2 x latency score (1 at 0 ms, 0 at >= 5 s) + 0.3 x fill ratio; an unmeasured slippage or latency scores 0.5.';
 
 -- A timestamp from JSON: ISO 8601 text, or epoch milliseconds. Raises on anything else
 -- (reports come from the worker, which must send valid ones).
@@ -219,10 +220,12 @@ BEGIN
     -- 6. The execution strand, one per order, kept current in place.
     IF v_exec.id IS NULL THEN
         INSERT INTO tr_strand (lifecycle_id, parent_id, kind, symbol, timeframe, session_bucket, regime, decision_id,
-                               order_spec, route_hint, tr_predict, fills, exec_metrics, position_data, lesson_metadata, tags)
+                               order_spec, route_hint, tr_predict, fills, exec_metrics, position_data, lesson_metadata, tags,
+                               created_at, updated_at)
         VALUES (v_item.lifecycle_id, v_item.source_id, 'execution', v_item.symbol, v_item.timeframe, v_item.session_bucket,
                 v_item.regime, p_order_id, v_item.order_spec, v_venue, p_report->'tr_predict', v_all, v_metrics,
-                tr_position_json(v_pos), coalesce(p_report->'lesson_metadata', '{}'), ARRAY['dm:execution_report'])
+                tr_position_json(v_pos), coalesce(p_report->'lesson_metadata', '{}'), ARRAY['dm:execution_report'],
+                clock_timestamp(), clock_timestamp())
         RETURNING * INTO v_exec;
     ELSE
         UPDATE tr_strand

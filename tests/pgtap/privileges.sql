@@ -68,7 +68,7 @@ SELECT throws_ok($$SELECT * FROM tr_claim_orders('inspector', 1)$$, '42501', NUL
 RESET ROLE;
 
 -- PUBLIC
-SELECT ok(NOT has_function_privilege('public', 'tr_claim_orders(text, integer, interval, timestamptz)', 'execute'),
+SELECT ok(NOT has_function_privilege('public', 'tr_claim_orders(text, integer, interval, timestamptz, text[])', 'execute'),
           'PUBLIC cannot claim orders');
 SELECT ok(NOT has_table_privilege('public', 'tr_inbox', 'select'), 'PUBLIC cannot read the inbox');
 

@@ -41,8 +41,8 @@ SELECT is((SELECT pg_get_indexdef('tr_strand_symbol_time'::regclass) LIKE '%(sym
 -- tr_positions
 SELECT has_table('tr_positions', 'tr_positions exists');
 SELECT columns_are('tr_positions', ARRAY['id', 'symbol', 'quantity', 'avg_price', 'unrealized_pnl', 'realized_pnl',
-    'created_at', 'updated_at', 'avg_price_exact', 'realized_pnl_exact'],
-    'tr_positions has the columns of the specification and the unrounded average and realized PnL');
+    'created_at', 'updated_at', 'avg_price_exact', 'realized_pnl_exact', 'mark_price', 'marked_at', 'cycle'],
+    'tr_positions has the columns of the specification, the unrounded average and realized PnL, the mark and the open cycle');
 SELECT col_is_pk('tr_positions', 'id', 'tr_positions.id is the primary key');
 SELECT col_type_is('tr_positions', c, 'numeric(20,8)', format('tr_positions.%s is DECIMAL(20,8)', c))
   FROM unnest(ARRAY['quantity', 'avg_price', 'unrealized_pnl', 'realized_pnl']) AS c;

@@ -7,7 +7,8 @@ PGDATABASE) that pg_virtualenv exports; the module is deployed before pytest run
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator
+import threading
+from collections.abc import Callable, Iterator
 
 import psycopg
 import pytest
@@ -15,7 +16,8 @@ import pytest
 from trader.db import connect
 
 MODULE_TABLES = ("tr_inbox", "tr_strand", "tr_positions", "tr_execution_performance",
-                 "tr_curator_performance", "dm_strand", "rm_strand", "md_strand")
+                 "tr_curator_performance", "tr_quotes", "tr_unapplied_input", "tr_risk_state",
+                 "dm_strand", "rm_strand", "md_strand")
 
 
 @pytest.fixture
@@ -48,3 +50,25 @@ def listener_factory() -> Iterator:
 def drain(conn: psycopg.Connection, timeout: float = 0.5) -> list[dict]:
     """Every notification that arrives within timeout seconds, payloads parsed."""
     return [json.loads(n.payload) | {"channel": n.channel} for n in conn.notifies(timeout=timeout)]
+
+
+def run_concurrently(sessions: int, work: Callable[[psycopg.Connection, int], None]) -> None:
+    """Runs work(conn, n) in `sessions` threads, each on its own autocommit connection,
+    started together; re-raises the first error."""
+    start = threading.Barrier(sessions)
+    errors: list[BaseException] = []
+
+    def target(n: int) -> None:
+        try:
+            with connect(autocommit=True) as conn:
+                start.wait()
+                work(conn, n)
+        except BaseException as exc:  # surfaced in the main thread
+            errors.append(exc)
+
+    threads = [threading.Thread(target=target, args=(n,)) for n in range(sessions)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(timeout=120)
+    assert not errors, errors

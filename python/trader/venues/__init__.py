@@ -1,0 +1,87 @@
+"""The venue interface: submit, query by client order id, cancel.
+
+A venue answers with a VenueAnswer, which becomes the body of a report. The client
+order id is always the Trader's work item id, so a venue never sees an order twice.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from decimal import Decimal
+from typing import Any, Protocol
+
+import psycopg
+
+
+@dataclass(frozen=True)
+class VenueOrder:
+    """What is sent: the curated order."""
+
+    client_order_id: str
+    symbol: str
+    side: str
+    qty: Decimal
+    order_type: str = "market"
+    limit_px: Decimal | None = None
+    tif: str | None = None
+
+    def as_json(self) -> dict[str, Any]:
+        return {"client_order_id": self.client_order_id, "symbol": self.symbol, "side": self.side,
+                "qty": str(self.qty), "order_type": self.order_type,
+                "limit_px": None if self.limit_px is None else str(self.limit_px), "tif": self.tif}
+
+
+@dataclass
+class VenueAnswer:
+    """What a venue says of an order; status is a report status."""
+
+    status: str
+    venue_order_id: str | None = None
+    fills: list[dict[str, Any]] = field(default_factory=list)
+    reason: str | None = None
+    detail: str | None = None
+    submitted_at: str | None = None
+
+    @property
+    def filled_qty(self) -> Decimal:
+        return sum((Decimal(str(f["qty"])) for f in self.fills), Decimal(0))
+
+
+class VenueUnavailable(Exception):
+    """The venue could not be reached, or did not answer: the order's fate is unknown."""
+
+
+class Venue(Protocol):
+    name: str
+    #: Whether query() can look an order up by client order id. Where it cannot, an
+    #: order whose submission was interrupted is failed as UNKNOWN_AT_VENUE, never resent.
+    can_lookup: bool
+
+    def submit(self, orders: Sequence[VenueOrder]) -> list[VenueAnswer]: ...
+
+    def query(self, client_order_id: str) -> VenueAnswer | None: ...
+
+    def cancel(self, client_order_id: str) -> VenueAnswer | None: ...
+
+    def close(self) -> None: ...
+
+
+def open_venues(conn: psycopg.Connection, names: Sequence[str] | None,
+                connect: Callable[[], psycopg.Connection]) -> dict[str, Venue]:
+    """The enabled venues configured in tr_venues (only `names` if given), opened."""
+    rows = conn.execute(
+        "SELECT name, adapter, params FROM tr_venues WHERE enabled AND (%s::text[] IS NULL OR name = ANY (%s::text[])) ORDER BY name",
+        (list(names) if names else None, list(names) if names else None)).fetchall()
+    found = {name for name, _, _ in rows}
+    missing = set(names or ()) - found
+    if missing:
+        raise ValueError(f"venues not configured or not enabled in tr_venues: {', '.join(sorted(missing))}")
+    venues: dict[str, Venue] = {}
+    for name, adapter, params in rows:
+        if adapter == "paper":
+            from trader.venues.paper import PaperVenue
+            venues[name] = PaperVenue(name, connect)
+        else:
+            raise ValueError(f"venue {name}: adapter {adapter!r} is not supported by this worker")
+    return venues

@@ -1,0 +1,263 @@
+"""The worker loop: claim a batch, check it, curate it, commit the intent, submit,
+report. It holds no state the database does not also hold, so it can be killed at
+any moment and another worker picks up its work."""
+
+from __future__ import annotations
+
+import logging
+import os
+import signal
+import socket
+import time
+from dataclasses import dataclass
+from datetime import datetime, timezone
+from decimal import Decimal
+from typing import Any
+
+import psycopg
+
+from trader import store
+from trader.curation import Curated, PassThroughCuration
+from trader.db import connect
+from trader.listener import Listener
+from trader.log import event
+from trader.store import WorkItem
+from trader.venues import Venue, VenueAnswer, VenueOrder, VenueUnavailable, open_venues
+
+log = logging.getLogger("trader.worker")
+
+MAX_BACKOFF = 5.0
+
+
+@dataclass
+class WorkerConfig:
+    dsn: str | None = None
+    batch_size: int = 50
+    poll_interval: float = 0.5
+    worker_id: str = f"{socket.gethostname()}:{os.getpid()}"
+    venues: list[str] | None = None
+    listen: bool = True
+
+
+def _test_pause(point: str) -> None:
+    """A test hook: TRADER_TEST_PAUSE_AT=intent|submit makes the worker stop there for
+    TRADER_TEST_PAUSE_SECONDS, so a test can kill it at that exact point."""
+    if os.environ.get("TRADER_TEST_PAUSE_AT") == point:
+        time.sleep(float(os.environ.get("TRADER_TEST_PAUSE_SECONDS", "30")))
+
+
+def _report_body(answer: VenueAnswer, venue: str, curated: Curated | dict[str, Any] | None) -> dict[str, Any]:
+    body: dict[str, Any] = {"status": answer.status, "venue": venue, "venue_order_id": answer.venue_order_id,
+                            "fills": answer.fills, "submitted_at": answer.submitted_at}
+    if answer.reason:
+        body["reason"] = answer.reason
+    if answer.detail:
+        body["detail"] = answer.detail
+    cur = curated.as_json() if isinstance(curated, Curated) else (curated or {})
+    if cur.get("order_qty") is not None:
+        body["order_qty"] = cur["order_qty"]
+    for key in ("tr_predict", "lesson_metadata"):
+        if cur.get(key) is not None:
+            body[key] = cur[key]
+    return body
+
+
+class Worker:
+    def __init__(self, config: WorkerConfig) -> None:
+        self.config = config
+        self.stopping = False
+        self._conn: psycopg.Connection | None = None
+        self._listener = Listener(self._connect, enabled=config.listen)
+        self._venues: dict[str, Venue] = {}
+        self._curation: PassThroughCuration | None = None
+        self._next_follow = 0.0
+
+    # connections -------------------------------------------------------------------
+
+    def _connect(self, autocommit: bool = True) -> psycopg.Connection:
+        return connect(self.config.dsn, autocommit=autocommit, application_name=f"trader-worker {self.config.worker_id}")
+
+    def _ensure_connected(self) -> psycopg.Connection:
+        if self._conn is None or self._conn.closed:
+            self._conn = self._connect()
+            self._listener.open()
+            if not self._venues:
+                self._venues = open_venues(self._conn, self.config.venues, self._connect)
+                if not self._venues:
+                    raise ValueError("no enabled venue in tr_venues")
+            self._curation = PassThroughCuration(self._venues, store.setting(self._conn, "worker.default_venue"))
+            event(log, "connected", worker_id=self.config.worker_id, venues=sorted(self._venues))
+        return self._conn
+
+    def _close(self) -> None:
+        for closer in [self._listener.close, *(v.close for v in self._venues.values())]:
+            try:
+                closer()
+            except Exception:  # closing after a failure must not fail again
+                pass
+        if self._conn is not None:
+            self._conn.close()
+            self._conn = None
+
+    # the loop ----------------------------------------------------------------------
+
+    def stop(self, *_: Any) -> None:
+        if not self.stopping:
+            event(log, "stopping", worker_id=self.config.worker_id)
+        self.stopping = True
+
+    def run(self) -> int:
+        signal.signal(signal.SIGTERM, self.stop)
+        signal.signal(signal.SIGINT, self.stop)
+        backoff = 0.2
+        while not self.stopping:
+            try:
+                self._ensure_connected()
+                worked = self.tick()
+                backoff = 0.2
+                if not worked and not self.stopping:
+                    self._listener.wait(self.config.poll_interval)
+            except (psycopg.OperationalError, psycopg.errors.AdminShutdown, VenueUnavailable) as exc:
+                event(log, "connection_lost", logging.WARNING, error=str(exc).strip(), retry_in_s=backoff)
+                self._close()
+                time.sleep(backoff)
+                backoff = min(backoff * 2, MAX_BACKOFF)
+            except Exception as exc:
+                # Whatever this batch held stays claimed and returns within a lease,
+                # to be reconciled; the worker itself goes on.
+                log.error("batch_failed", exc_info=True,
+                          extra={"fields": {"error": repr(exc), "worker_id": self.config.worker_id, "retry_in_s": backoff}})
+                self._close()
+                time.sleep(backoff)
+                backoff = min(backoff * 2, MAX_BACKOFF)
+        self._close()
+        event(log, "stopped", worker_id=self.config.worker_id)
+        return 0
+
+    def tick(self) -> bool:
+        """One round: a batch claimed and handled, and working orders followed every
+        poll interval. True when a batch was claimed (there may be more)."""
+        conn = self._ensure_connected()
+        items = store.claim(conn, self.config.worker_id, self.config.batch_size, self.config.venues)
+        if items:
+            self.handle(items)
+        now = time.monotonic()
+        if now >= self._next_follow:
+            self.follow_working_orders()
+            self._next_follow = now + self.config.poll_interval
+        return bool(items)
+
+    # a batch -----------------------------------------------------------------------
+
+    def handle(self, items: list[WorkItem]) -> None:
+        conn = self._ensure_connected()
+        assert self._curation is not None
+        reports: list[tuple[str, dict[str, Any]]] = []
+        fresh: list[WorkItem] = []
+        for item in items:
+            if item.submit_intent_at is None:
+                fresh.append(item)
+            else:
+                reconciled = self._reconcile(item)
+                if reconciled is None:
+                    fresh.append(item)
+                else:
+                    reports.append(reconciled)
+
+        checks = store.pre_trade_check(conn, [i.id for i in fresh])
+        passed = []
+        for item in fresh:
+            reason, detail = checks.get(item.id, ("UNKNOWN_ORDER", "not checked"))
+            if reason == "OK":
+                passed.append(item)
+            else:
+                reports.append((item.id, {"status": "rejected", "reason": reason, "detail": detail,
+                                          "venue": item.spec.get("venue") if isinstance(item.spec.get("venue"), str) else None}))
+
+        decisions = self._curation.curate(passed)
+        approved: list[tuple[WorkItem, Curated]] = []
+        for item in passed:
+            curated = decisions[item.id]
+            if curated.approved:
+                approved.append((item, curated))
+            else:
+                reports.append((item.id, {"status": "rejected", "reason": curated.reason or "CURATOR_REJECTED",
+                                          "detail": curated.detail, "lesson_metadata": curated.lesson_metadata,
+                                          "tr_predict": curated.tr_predict}))
+
+        recorded = store.record_intents(conn, self.config.worker_id, [
+            {"order_id": item.id, "venue": curated.venue, "curation": curated.as_json()} for item, curated in approved])
+        _test_pause("intent")
+        by_venue: dict[str, list[tuple[WorkItem, Curated]]] = {}
+        for item, curated in approved:
+            if item.id in recorded:
+                by_venue.setdefault(curated.venue or "", []).append((item, curated))
+            else:
+                event(log, "lease_lost", logging.WARNING, order_id=item.id)
+        for venue_name, batch in by_venue.items():
+            venue = self._venues[venue_name]
+            orders = [VenueOrder(client_order_id=item.id, symbol=item.symbol or "", side=item.spec["side"],
+                                 qty=curated.order_qty or Decimal(str(item.spec["qty"])),
+                                 order_type=item.spec.get("order_type", "market"),
+                                 limit_px=None if item.spec.get("limit_px") is None else Decimal(str(item.spec["limit_px"])),
+                                 tif=item.spec.get("tif")) for item, curated in batch]
+            answers = venue.submit(orders)
+            for (item, curated), answer in zip(batch, answers):
+                reports.append((item.id, _report_body(answer, venue_name, curated)))
+        _test_pause("submit")
+
+        done = store.report(conn, reports)
+        self._log_reports(items, reports, done)
+
+    def _reconcile(self, item: WorkItem) -> tuple[str, dict[str, Any]] | None:
+        """An order whose intent was committed by a worker that then lost it: ask the
+        venue by client order id before anything is sent. None means the venue has
+        never seen it, so it may be sent now (the venue would refuse a duplicate id)."""
+        venue = self._venues.get(item.venue or "")
+        if venue is None:
+            return item.id, {"status": "failed", "venue": item.venue, "reason": "UNKNOWN_AT_VENUE",
+                             "detail": f"venue {item.venue!r} is not served by this worker; the order is not resent"}
+        if not venue.can_lookup:
+            return item.id, {"status": "failed", "venue": item.venue, "reason": "UNKNOWN_AT_VENUE",
+                             "detail": "the venue cannot look orders up by client order id; the order is not resent"}
+        answer = venue.query(item.id)
+        event(log, "reconciled", order_id=item.id, venue=item.venue, found=answer is not None,
+              status=None if answer is None else answer.status)
+        if answer is None:
+            return None
+        return item.id, _report_body(answer, venue.name, item.curation)
+
+    # orders resting at venues ------------------------------------------------------
+
+    def follow_working_orders(self) -> None:
+        conn = self._ensure_connected()
+        reports: list[tuple[str, dict[str, Any]]] = []
+        to_cancel = dict(store.orders_to_cancel(conn))
+        for order in store.working_orders(conn, self._venues):
+            venue = self._venues[order.venue]
+            if order.order_id in to_cancel:
+                answer = venue.cancel(order.order_id)
+                if answer is not None and answer.status == "cancelled":
+                    answer.reason = to_cancel[order.order_id]
+                    answer.detail = "cancelled because trading was halted"
+            else:
+                answer = venue.query(order.order_id)
+            if answer is None:
+                continue
+            if answer.status != order.status or len(answer.fills) != (order.fill_count or 0):
+                reports.append((order.order_id, _report_body(answer, venue.name, order.curation)))
+        if reports:
+            done = store.report(conn, reports)
+            self._log_reports([], reports, done)
+
+    def _log_reports(self, items: list[WorkItem], reports: list[tuple[str, dict[str, Any]]], done: dict[str, str]) -> None:
+        created = {i.id: i.created_at for i in items}
+        now = datetime.now(timezone.utc)
+        for order_id, body in reports:
+            fields: dict[str, Any] = {"order_id": order_id, "status": body.get("status"), "venue": body.get("venue"),
+                                      "execution_id": done.get(order_id)}
+            if order_id in created:
+                fields["latency_ms"] = round((now - created[order_id]).total_seconds() * 1000, 1)
+            if body.get("reason"):
+                fields["reason"] = body["reason"]
+            event(log, "order", **fields)

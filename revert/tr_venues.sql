@@ -1,0 +1,5 @@
+-- Revert trader:tr_venues
+BEGIN;
+DELETE FROM tr_settings WHERE key = 'worker.default_venue';
+DROP TABLE tr_venues;
+COMMIT;
