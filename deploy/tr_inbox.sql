@@ -16,6 +16,7 @@ CREATE TABLE tr_inbox (
     regime           text,
     signal_strength  numeric,
     order_spec       jsonb,
+    venue            text,
     state            text NOT NULL DEFAULT 'pending'
                      CHECK (state IN ('pending', 'claimed', 'working', 'done')),
     claim_count      integer NOT NULL DEFAULT 0,
@@ -35,6 +36,7 @@ COMMENT ON COLUMN tr_inbox.id IS 'The decision''s id for a decision; a new ULID 
 COMMENT ON COLUMN tr_inbox.source IS 'decision (a dm_strand row tagged trader:execute) or monitor (an exit order).';
 COMMENT ON COLUMN tr_inbox.source_id IS 'The dm_strand id of the decision, or the tr_strand id of the monitoring strand.';
 COMMENT ON COLUMN tr_inbox.order_spec IS 'As the source gave it; validated by the pre-trade check, never by the insert.';
+COMMENT ON COLUMN tr_inbox.venue IS 'The venue the order was (or is about to be) sent to, committed before sending.';
 COMMENT ON COLUMN tr_inbox.state IS
     'pending (waiting), claimed (a worker holds it until lease_expires_at), working (resting at a venue), done (final report written).';
 COMMENT ON COLUMN tr_inbox.claim_count IS 'How many times a worker claimed it; above 1 means a lease expired and the order needs reconciling.';
@@ -100,7 +102,8 @@ BEGIN
           FROM tr_inbox i
          WHERE i.state IN ('pending', 'claimed')
            AND (i.state = 'pending' OR i.lease_expires_at <= p_now)
-           AND (p_venues IS NULL OR i.order_spec->>'venue' IS NULL OR i.order_spec->>'venue' = ANY (p_venues))
+           AND (p_venues IS NULL OR coalesce(i.venue, i.order_spec->>'venue') IS NULL
+                OR coalesce(i.venue, i.order_spec->>'venue') = ANY (p_venues))
          ORDER BY i.created_at, i.id
          LIMIT p_batch_size
            FOR UPDATE SKIP LOCKED
@@ -118,7 +121,7 @@ END
 $$;
 
 COMMENT ON FUNCTION tr_claim_orders(text, integer, interval, timestamptz, text[]) IS
-    'Claims up to p_batch_size pending work items, or claimed ones whose lease expired, for p_worker under a lease (inbox.lease by default); with p_venues, only orders that name no venue or one of those.';
+    'Claims up to p_batch_size pending work items, or claimed ones whose lease expired, for p_worker under a lease (inbox.lease by default); with p_venues, only orders whose venue (the one sent to, else the one asked for) is unset or one of those.';
 REVOKE EXECUTE ON FUNCTION tr_claim_orders(text, integer, interval, timestamptz, text[]) FROM PUBLIC;
 
 COMMIT;

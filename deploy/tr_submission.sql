@@ -6,11 +6,9 @@
 BEGIN;
 
 ALTER TABLE tr_inbox
-    ADD COLUMN venue            text,
     ADD COLUMN submit_intent_at timestamptz,
     ADD COLUMN curation         jsonb;
 
-COMMENT ON COLUMN tr_inbox.venue IS 'The venue the order was (or is about to be) sent to, committed before sending.';
 COMMENT ON COLUMN tr_inbox.submit_intent_at IS
     'When the worker committed its intent to send; set means the order may be at the venue, so a new claim reconciles before sending.';
 COMMENT ON COLUMN tr_inbox.curation IS 'The curation outcome the order was sent with: order_qty, tr_predict, lesson_metadata.';
@@ -29,6 +27,7 @@ AS $$
            updated_at = clock_timestamp()
       FROM jsonb_to_recordset(p_intents) AS x(order_id text, venue text, curation jsonb)
      WHERE i.id = x.order_id AND i.state = 'claimed' AND i.lease_owner = p_worker
+       AND i.lease_expires_at > clock_timestamp()
     RETURNING i.id
 $$;
 

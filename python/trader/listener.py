@@ -14,6 +14,7 @@ import psycopg
 from psycopg import sql
 
 CHANNEL = "trader_strand_notification"
+SLICE = 0.25  # seconds: how soon a waiting worker notices a stop request
 
 
 class Listener:
@@ -27,15 +28,21 @@ class Listener:
             self._conn = self._connect(autocommit=True)
             self._conn.execute(sql.SQL("LISTEN {}").format(sql.Identifier(CHANNEL)))
 
-    def wait(self, timeout: float) -> bool:
-        """Waits up to timeout seconds for a notification; True if one came. Every
+    def wait(self, timeout: float, stopping: Callable[[], bool] = lambda: False) -> bool:
+        """Waits up to timeout seconds for a notification; True if one came. Waits in
+        short slices so that a stop request (SIGTERM) is seen promptly. Every
         notification already queued is consumed, so one wake-up serves them all."""
-        if not self.enabled or self._conn is None:
-            time.sleep(timeout)
-            return False
+        deadline = time.monotonic() + timeout
         woke = False
-        for _ in self._conn.notifies(timeout=timeout, stop_after=1):
-            woke = True
+        while not woke and not stopping():
+            remaining = deadline - time.monotonic()
+            if remaining <= 0:
+                break
+            if not self.enabled or self._conn is None:
+                time.sleep(min(remaining, SLICE))
+                continue
+            for _ in self._conn.notifies(timeout=min(remaining, SLICE), stop_after=1):
+                woke = True
         if woke:
             for _ in self._conn.notifies(timeout=0):
                 pass

@@ -116,7 +116,7 @@ class Worker:
                 worked = self.tick()
                 backoff = 0.2
                 if not worked and not self.stopping:
-                    self._listener.wait(self.config.poll_interval)
+                    self._listener.wait(self.config.poll_interval, lambda: self.stopping)
             except (psycopg.OperationalError, psycopg.errors.AdminShutdown, VenueUnavailable) as exc:
                 event(log, "connection_lost", logging.WARNING, error=str(exc).strip(), retry_in_s=backoff)
                 self._close()
