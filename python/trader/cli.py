@@ -12,7 +12,8 @@ def _worker(args: argparse.Namespace) -> int:
     from trader.worker import Worker, WorkerConfig
 
     config = WorkerConfig(dsn=args.dsn, batch_size=args.batch_size, poll_interval=args.poll_interval,
-                          venues=args.venues.split(",") if args.venues else None, listen=not args.no_listen)
+                          venues=args.venues.split(",") if args.venues else None, listen=not args.no_listen,
+                          curators=[c for c in (args.curators or "").split(",") if c.strip()])
     if args.worker_id:
         config.worker_id = args.worker_id
     return Worker(config).run()
@@ -33,6 +34,8 @@ def main(argv: list[str] | None = None) -> int:
     worker.add_argument("--worker-id", help="stable name of this worker (default host:pid)")
     worker.add_argument("--venues", help="comma-separated venues this worker serves (default: every enabled venue)")
     worker.add_argument("--no-listen", action="store_true", help="poll only, without LISTEN")
+    worker.add_argument("--curators", help="comma-separated plug-in curators (package.module:factory), "
+                                           "beside the curation.plugins setting")
     worker.set_defaults(func=_worker)
 
     args = parser.parse_args(argv)

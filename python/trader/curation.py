@@ -1,19 +1,30 @@
-"""The curation step: approve or reject a checked order, choose its venue and size.
+"""Lesson-enhanced curation: curators score each order, their weights combine the
+scores, lessons adjust the result, and a threshold decides.
 
-This is the simplest real policy: approve what passed the pre-trade check, send it
-to the venue it names, else to the configured default venue. Curation may choose
-the venue and scale the quantity down; it never raises the quantity, nor changes the
-side or the order type.
+Curation may choose the venue and scale the quantity down; it never raises the
+quantity, nor changes the side or the order type. A curator that raises or times
+out is left out of that decision, and the report says so.
 """
 
 from __future__ import annotations
 
-from collections.abc import Collection
+import logging
+import time
+from collections.abc import Collection, Sequence
+from concurrent.futures import Future, ThreadPoolExecutor
+from concurrent.futures import TimeoutError as FutureTimeout
 from dataclasses import dataclass, field
-from decimal import Decimal
+from decimal import ROUND_DOWN, Decimal
 from typing import Any
 
-from trader.store import WorkItem
+from trader.curators import Curator, CuratorResult, OrderContext
+from trader.log import event
+
+log = logging.getLogger("trader.curation")
+
+QTY_STEP = Decimal("0.00000001")
+BOOST_BOUNDS = (0.25, 2.0)
+PREDICTION_KEYS = ("fill_prob", "slip_bps", "latency_ms")
 
 
 @dataclass
@@ -31,22 +42,133 @@ class Curated:
                 "tr_predict": self.tr_predict, "lesson_metadata": self.lesson_metadata}
 
 
-class PassThroughCuration:
-    name = "pass_through"
+class LessonEnhancedCuration:
+    def __init__(self, curators: Sequence[Curator], served: Collection[str], default_venue: str,
+                 threshold: float, timeout_s: float) -> None:
+        self.curators = list(curators)
+        self.served = sorted(served)
+        self.default_venue = default_venue if default_venue in served else self.served[0]
+        self.threshold = threshold
+        self.timeout_s = timeout_s
+        self._pool = ThreadPoolExecutor(max_workers=2 * max(2, len(self.curators)), thread_name_prefix="curator")
 
-    def __init__(self, served: Collection[str], default_venue: str) -> None:
-        self.served = set(served)
-        self.default_venue = default_venue if default_venue in self.served else sorted(self.served)[0]
+    def close(self) -> None:
+        self._pool.shutdown(wait=False, cancel_futures=True)
 
-    def curate(self, items: list[WorkItem]) -> dict[str, Curated]:
+    def curate(self, contexts: dict[str, dict[str, Any]]) -> dict[str, Curated]:
+        orders: dict[str, OrderContext] = {}
         decisions: dict[str, Curated] = {}
-        for item in items:
-            wanted = item.spec.get("venue")
+        for order_id, raw in contexts.items():
+            wanted = ((raw.get("order") or {}).get("spec") or {}).get("venue")
             if wanted is not None and wanted not in self.served:
-                decisions[item.id] = Curated(False, reason="UNKNOWN_VENUE",
-                                             detail=f"venue {wanted!r} is not configured, enabled and served by this worker")
+                decisions[order_id] = Curated(False, reason="UNKNOWN_VENUE",
+                                              detail=f"venue {wanted!r} is not configured, enabled and served by this worker")
                 continue
-            decisions[item.id] = Curated(
-                True, venue=wanted or self.default_venue, order_qty=Decimal(str(item.spec["qty"])),
-                lesson_metadata={"lessons_applied": [], "confidence_boost": 1.0, "curators": {}, "policy": self.name})
+            orders[order_id] = OrderContext.from_json(order_id, raw, self.served)
+
+        results: dict[str, dict[str, CuratorResult]] = {oid: {} for oid in orders}
+        failures: dict[str, dict[str, str]] = {oid: {} for oid in orders}
+        # Curators that choose the venue run first; the others then judge that venue.
+        choosers = [c for c in self.curators if c.name == "venue_curator"]
+        self._run(choosers, orders, results, failures)
+        for oid, ctx in orders.items():
+            chosen = next((r.venue for r in results[oid].values() if r.venue), None)
+            ctx.venue = chosen or ctx.requested_venue or self.default_venue
+        self._run([c for c in self.curators if c not in choosers], orders, results, failures)
+
+        for oid, ctx in orders.items():
+            decisions[oid] = self._decide(ctx, results[oid], failures[oid])
         return decisions
+
+    def _run(self, curators: Sequence[Curator], orders: dict[str, OrderContext],
+             results: dict[str, dict[str, CuratorResult]], failures: dict[str, dict[str, str]]) -> None:
+        """Each curator judges the whole batch in its own thread, within the timeout."""
+        if not curators or not orders:
+            return
+        started = time.monotonic()
+        futures: dict[str, Future] = {c.name: self._pool.submit(self._judge, c, orders) for c in curators}
+        for name, future in futures.items():
+            remaining = max(0.0, self.timeout_s - (time.monotonic() - started))
+            try:
+                judged, errors = future.result(timeout=remaining)
+            except FutureTimeout:
+                future.cancel()
+                for oid in orders:
+                    failures[oid][name] = f"timed out after {int(self.timeout_s * 1000)} ms"
+                event(log, "curator_failed", logging.WARNING, curator=name, error="timeout", orders=len(orders))
+                continue
+            for oid, result in judged.items():
+                results[oid][name] = result
+            for oid, error in errors.items():
+                failures[oid][name] = error
+                event(log, "curator_failed", logging.WARNING, curator=name, order_id=oid, error=error)
+
+    @staticmethod
+    def _judge(curator: Curator, orders: dict[str, OrderContext]) -> tuple[dict[str, CuratorResult], dict[str, str]]:
+        judged: dict[str, CuratorResult] = {}
+        errors: dict[str, str] = {}
+        for oid, ctx in orders.items():
+            try:
+                result = curator.evaluate(ctx)
+                score = float(result.score)
+                if not 0.0 <= score <= 1.0:
+                    raise ValueError(f"score {score} is outside [0, 1]")
+                judged[oid] = result
+            except Exception as exc:  # a plug-in's failure must not fail the order
+                errors[oid] = f"{type(exc).__name__}: {exc}"
+        return judged, errors
+
+    def _decide(self, ctx: OrderContext, results: dict[str, CuratorResult], failures: dict[str, str]) -> Curated:
+        weights = {name: float((ctx.weights.get(name) or {}).get("weight", 1)) for name in results}
+        total = sum(weights.values())
+        combined = sum(weights[n] * float(r.score) for n, r in results.items()) / total if total > 0 else 0.0
+
+        applied: list[str] = []
+        boost, size = 1.0, 1.0
+        for lesson in ctx.lessons_for(ctx.venue):
+            effects = lesson.get("effects") or {}
+            touched = False
+            if effects.get("confidence_multiplier") is not None:
+                boost *= float(effects["confidence_multiplier"])
+                touched = True
+            if effects.get("size_multiplier") is not None:
+                size *= float(effects["size_multiplier"])
+                touched = True
+            if effects.get("avoid_venue") or effects.get("prefer_venue"):
+                touched = True  # acted on by the venue curator
+            if touched:
+                applied.append(lesson["lesson_id"])
+        boost = min(max(boost, BOOST_BOUNDS[0]), BOOST_BOUNDS[1])
+        size = min(max(size, 0.0), 1.0)  # never up
+        adjusted = combined * boost
+        order_qty = (ctx.qty * Decimal(str(size))).quantize(QTY_STEP, rounding=ROUND_DOWN)
+
+        predictions = self._combine_predictions(results, weights)
+        metadata = {
+            "lessons_applied": applied, "confidence_boost": round(boost, 4), "size_multiplier": round(size, 4),
+            "combined_score": round(combined, 4), "adjusted_score": round(adjusted, 4), "threshold": self.threshold,
+            "curators": {n: {"score": round(float(r.score), 4), "weight": weights[n], "predictions": r.predictions}
+                         for n, r in results.items()},
+            "failed_curators": failures, "venue": ctx.venue,
+        }
+        if not results:
+            return Curated(False, ctx.venue, order_qty, predictions, metadata, "CURATOR_REJECTED", "no curator could judge the order")
+        if order_qty <= 0:
+            return Curated(False, ctx.venue, order_qty, predictions, metadata, "CURATOR_REJECTED",
+                           f"lessons scaled the quantity to zero (size multiplier {size:.4f})")
+        if adjusted < self.threshold:
+            return Curated(False, ctx.venue, order_qty, predictions, metadata, "CURATOR_REJECTED",
+                           f"score {adjusted:.4f} is below the threshold {self.threshold}")
+        return Curated(True, ctx.venue, order_qty, predictions, metadata)
+
+    @staticmethod
+    def _combine_predictions(results: dict[str, CuratorResult], weights: dict[str, float]) -> dict[str, Any]:
+        """tr_predict: for each predicted quantity, the weighted mean over the curators
+        that predicted it."""
+        combined: dict[str, Any] = {}
+        for key in PREDICTION_KEYS:
+            pairs = [(weights[n], float(r.predictions[key])) for n, r in results.items()
+                     if isinstance(r.predictions.get(key), (int, float, Decimal))]
+            total = sum(w for w, _ in pairs)
+            combined[key] = round(sum(w * v for w, v in pairs) / total, 4) if total > 0 else None
+        return combined

@@ -60,6 +60,16 @@ def pre_trade_check(conn: psycopg.Connection, ids: Sequence[str]) -> dict[str, t
     return {order_id: (reason, detail) for order_id, reason, detail in rows}
 
 
+def curation_context(conn: psycopg.Connection, ids: Sequence[str]) -> dict[str, dict[str, Any]]:
+    if not ids:
+        return {}
+    return dict(conn.execute("SELECT order_id, context FROM tr_curation_context(%s)", (list(ids),)).fetchall())
+
+
+def register_curator(conn: psycopg.Connection, name: str) -> None:
+    conn.execute("SELECT tr_register_curator(%s)", (name,))
+
+
 def record_intents(conn: psycopg.Connection, worker: str, intents: Sequence[dict[str, Any]]) -> set[str]:
     if not intents:
         return set()

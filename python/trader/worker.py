@@ -17,7 +17,8 @@ from typing import Any
 import psycopg
 
 from trader import store
-from trader.curation import Curated, PassThroughCuration
+from trader.curation import Curated, LessonEnhancedCuration
+from trader.curators import builtin_curators, load_plugin
 from trader.db import connect
 from trader.listener import Listener
 from trader.log import event
@@ -37,6 +38,7 @@ class WorkerConfig:
     worker_id: str = f"{socket.gethostname()}:{os.getpid()}"
     venues: list[str] | None = None
     listen: bool = True
+    curators: list[str] | None = None  # plug-ins, beside the curation.plugins setting
 
 
 def _test_pause(point: str) -> None:
@@ -69,7 +71,7 @@ class Worker:
         self._conn: psycopg.Connection | None = None
         self._listener = Listener(self._connect, enabled=config.listen)
         self._venues: dict[str, Venue] = {}
-        self._curation: PassThroughCuration | None = None
+        self._curation: LessonEnhancedCuration | None = None
         self._next_follow = 0.0
 
     # connections -------------------------------------------------------------------
@@ -85,9 +87,21 @@ class Worker:
                 self._venues = open_venues(self._conn, self.config.venues, self._connect)
                 if not self._venues:
                     raise ValueError("no enabled venue in tr_venues")
-            self._curation = PassThroughCuration(self._venues, store.setting(self._conn, "worker.default_venue"))
+            if self._curation is None:
+                self._curation = self._build_curation(self._conn)
             event(log, "connected", worker_id=self.config.worker_id, venues=sorted(self._venues))
         return self._conn
+
+    def _build_curation(self, conn: psycopg.Connection) -> LessonEnhancedCuration:
+        specs = [p for p in store.setting(conn, "curation.plugins").split(",") if p.strip()]
+        specs += self.config.curators or []
+        curators = builtin_curators() + [load_plugin(spec) for spec in specs]
+        for curator in curators:
+            store.register_curator(conn, curator.name)
+        event(log, "curators", names=[c.name for c in curators])
+        return LessonEnhancedCuration(curators, self._venues, store.setting(conn, "worker.default_venue"),
+                                      threshold=float(store.setting(conn, "curation.threshold")),
+                                      timeout_s=float(store.setting(conn, "curation.timeout_ms")) / 1000)
 
     def _close(self) -> None:
         for closer in [self._listener.close, *(v.close for v in self._venues.values())]:
@@ -131,6 +145,8 @@ class Worker:
                 time.sleep(backoff)
                 backoff = min(backoff * 2, MAX_BACKOFF)
         self._close()
+        if self._curation is not None:
+            self._curation.close()
         event(log, "stopped", worker_id=self.config.worker_id)
         return 0
 
@@ -174,7 +190,7 @@ class Worker:
                 reports.append((item.id, {"status": "rejected", "reason": reason, "detail": detail,
                                           "venue": item.spec.get("venue") if isinstance(item.spec.get("venue"), str) else None}))
 
-        decisions = self._curation.curate(passed)
+        decisions = self._curation.curate(store.curation_context(conn, [i.id for i in passed]))
         approved: list[tuple[WorkItem, Curated]] = []
         for item in passed:
             curated = decisions[item.id]
