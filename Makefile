@@ -10,7 +10,7 @@ export DB_PORT DB_NAME
 export SQITCH_FULLNAME ?= $(shell id -un)
 export SQITCH_EMAIL ?= $(shell id -un)@localhost
 
-.PHONY: help setup db stop psql deploy revert test
+.PHONY: help setup db stop psql deploy revert test demo bench status
 
 help: ## List the targets
 	@grep -E '^[a-z]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-8s %s\n", $$1, $$2}'
@@ -35,3 +35,12 @@ revert: setup ## sqitch revert everything from TARGET
 
 test: setup ## Throwaway cluster: deploy, verify, revert, deploy again, pgTAP, pytest
 	@tests/run.sh
+
+demo: setup ## Local database, deploy, a worker, and a 20 s `trader demo` (DEMO_DURATION, DEMO_RATE, DEMO_SYMBOLS)
+	@scripts/demo.sh
+
+status: setup ## trader status against the local database
+	@.venv/bin/trader status --dsn postgresql://postgres@localhost:$(DB_PORT)/$(DB_NAME)
+
+bench: setup ## Throughput and latency against the database's own INSERT+NOTIFY rate; writes bench/results.md
+	@bench/run.sh

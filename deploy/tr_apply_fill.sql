@@ -6,8 +6,21 @@ BEGIN;
 
 ALTER TABLE tr_positions ADD COLUMN cycle jsonb;
 
+-- The orders of each open cycle, one row each: a cycle can run to thousands of
+-- orders, and appending to a JSON list would rewrite it on every fill.
+CREATE TABLE tr_cycle_orders (
+    symbol   text NOT NULL,
+    order_id text NOT NULL,
+    first_at timestamptz NOT NULL DEFAULT clock_timestamp(),
+    PRIMARY KEY (symbol, order_id)
+);
+
+COMMENT ON TABLE tr_cycle_orders IS
+    'The orders that have filled in each symbol''s open position cycle; emptied into the position strand when the cycle closes or flips.';
+GRANT SELECT ON tr_cycle_orders TO tr_worker, tr_inspector;
+
 COMMENT ON COLUMN tr_positions.cycle IS
-    'Addition: the open position cycle (from flat or a flip): strand_id, side, opened_at, entry_qty, entry_value, exit_qty, exit_value, fees, realized, orders. NULL when flat.';
+    'Addition: the open position cycle (from flat or a flip): strand_id, side, opened_at, entry_qty, entry_value, exit_qty, exit_value, fees, realized (its orders are in tr_cycle_orders). NULL when flat.';
 
 -- Raises on input no venue could have produced. Quantities and prices past 8 decimal
 -- places are refused, not rounded: rounding them would silently change the position.
@@ -58,8 +71,7 @@ COMMENT ON FUNCTION tr_check_fill(text, text, numeric, numeric, numeric) IS
 
 CREATE FUNCTION tr_position_json(p tr_positions)
 RETURNS jsonb
-LANGUAGE sql IMMUTABLE
-SET search_path = pg_catalog, public, pg_temp
+LANGUAGE sql STABLE
 AS $$
     SELECT jsonb_build_object('symbol', p.symbol, 'quantity', p.quantity, 'avg_price', p.avg_price,
                               'mark_price', p.mark_price, 'unrealized_pnl', p.unrealized_pnl,
@@ -121,6 +133,7 @@ DECLARE
     v_open_strand text;           -- the strand that opened the current cycle
     v_mark        numeric;
     v_marked_at   timestamptz;
+    v_orders      jsonb;
 BEGIN
     PERFORM tr_check_fill(p_symbol, p_side, p_qty, p_px, p_fee);
 
@@ -141,7 +154,7 @@ BEGIN
         v_cycle := jsonb_build_object('side', CASE WHEN v_old > 0 THEN 'long' ELSE 'short' END,
                                       'opened_at', v_pos.updated_at, 'entry_qty', abs(v_old),
                                       'entry_value', abs(v_old) * v_avg, 'exit_qty', 0, 'exit_value', 0,
-                                      'fees', 0, 'realized', 0, 'orders', '[]'::jsonb);
+                                      'fees', 0, 'realized', 0);
     END IF;
     IF abs(v_new) >= 1e12 THEN
         RAISE EXCEPTION USING ERRCODE = '22003', MESSAGE = format('fill rejected: position in %s would reach %s', p_symbol, v_new),
@@ -173,10 +186,14 @@ BEGIN
             'exit_qty',   (v_cycle->>'exit_qty')::numeric + v_closed,
             'exit_value', (v_cycle->>'exit_value')::numeric + v_closed * p_px,
             'fees',       (v_cycle->>'fees')::numeric + v_closing_fee,
-            'realized',   (v_cycle->>'realized')::numeric + v_gross - v_closing_fee,
-            'orders',     (SELECT coalesce(jsonb_agg(DISTINCT o), '[]') FROM jsonb_array_elements(v_cycle->'orders' || v_order) o));
+            'realized',   (v_cycle->>'realized')::numeric + v_gross - v_closing_fee);
+        IF p_order_id IS NOT NULL THEN
+            INSERT INTO tr_cycle_orders (symbol, order_id) VALUES (p_symbol, p_order_id) ON CONFLICT DO NOTHING;
+        END IF;
         IF v_new = 0 OR v_opened > 0 THEN
-            v_data := tr_cycle_summary(v_cycle || jsonb_build_object('closed_at', p_at));
+            WITH closed AS (DELETE FROM tr_cycle_orders WHERE symbol = p_symbol RETURNING order_id, first_at)
+            SELECT coalesce(jsonb_agg(order_id ORDER BY first_at, order_id), '[]') INTO v_orders FROM closed;
+            v_data := tr_cycle_summary(v_cycle || jsonb_build_object('closed_at', p_at, 'orders', v_orders));
             v_event := CASE WHEN v_opened > 0 THEN 'flipped' ELSE 'closed' END;
         END IF;
     END IF;
@@ -184,15 +201,20 @@ BEGIN
         v_cycle := jsonb_build_object('side', CASE v_dir WHEN 1 THEN 'long' ELSE 'short' END,
                                       'opened_at', p_at, 'entry_qty', v_opened, 'entry_value', v_opened * p_px,
                                       'exit_qty', 0, 'exit_value', 0, 'fees', p_fee - v_closing_fee,
-                                      'realized', -(p_fee - v_closing_fee), 'orders', v_order);
+                                      'realized', -(p_fee - v_closing_fee));
+        IF p_order_id IS NOT NULL THEN
+            INSERT INTO tr_cycle_orders (symbol, order_id) VALUES (p_symbol, p_order_id) ON CONFLICT DO NOTHING;
+        END IF;
         v_event := coalesce(v_event, 'opened');
     ELSIF v_closed = 0 THEN
         v_cycle := v_cycle || jsonb_build_object(
             'entry_qty',   (v_cycle->>'entry_qty')::numeric + p_qty,
             'entry_value', (v_cycle->>'entry_value')::numeric + p_qty * p_px,
             'fees',        (v_cycle->>'fees')::numeric + p_fee,
-            'realized',    (v_cycle->>'realized')::numeric - p_fee,
-            'orders',      (SELECT coalesce(jsonb_agg(DISTINCT o), '[]') FROM jsonb_array_elements(v_cycle->'orders' || v_order) o));
+            'realized',    (v_cycle->>'realized')::numeric - p_fee);
+        IF p_order_id IS NOT NULL THEN
+            INSERT INTO tr_cycle_orders (symbol, order_id) VALUES (p_symbol, p_order_id) ON CONFLICT DO NOTHING;
+        END IF;
     END IF;
     IF v_new = 0 THEN
         v_cycle := NULL;
@@ -224,9 +246,9 @@ BEGIN
             SELECT * INTO v_item FROM tr_inbox WHERE id = p_order_id;
         END IF;
         IF v_event = 'opened' THEN
-            v_data := tr_cycle_summary(v_cycle);
+            v_data := tr_cycle_summary(v_cycle || jsonb_build_object('orders', v_order));
         ELSIF v_event = 'flipped' THEN
-            v_data := v_data || jsonb_build_object('next', tr_cycle_summary(v_cycle));
+            v_data := v_data || jsonb_build_object('next', tr_cycle_summary(v_cycle || jsonb_build_object('orders', v_order)));
         END IF;
         INSERT INTO tr_strand (kind, lifecycle_id, parent_id, symbol, timeframe, session_bucket, regime,
                                decision_id, position_data, tags)

@@ -21,20 +21,19 @@ CREATE FUNCTION tr_match_lessons(p_symbol text, p_regime text, p_timeframe text,
                                  p_now timestamptz DEFAULT clock_timestamp())
 RETURNS TABLE (lesson_id text, kind text, conditions jsonb, effects jsonb, insight text, specificity integer)
 LANGUAGE sql STABLE
-SET search_path = pg_catalog, public, pg_temp
 AS $$
     SELECT s.id, s.kind, l->'conditions', l->'effects', l->>'insight',
            (SELECT count(*)::integer FROM jsonb_object_keys(coalesce(l->'conditions', '{}')))
-      FROM tr_strand s
+      FROM public.tr_strand s
      CROSS JOIN LATERAL (SELECT s.lesson_metadata->'lesson' AS l) x
      WHERE s.kind IN ('braid', 'meta_braid')
        AND jsonb_typeof(l) = 'object'
        AND coalesce((l->>'active')::boolean, true)
        AND (l->>'expires_at' IS NULL OR (l->>'expires_at')::timestamptz > p_now)
-       AND (NOT l->'conditions' ? 'symbol' OR l->'conditions'->>'symbol' = p_symbol)
-       AND (NOT l->'conditions' ? 'regime' OR l->'conditions'->>'regime' = p_regime)
-       AND (NOT l->'conditions' ? 'timeframe' OR l->'conditions'->>'timeframe' = p_timeframe)
-       AND (NOT l->'conditions' ? 'session_bucket' OR l->'conditions'->>'session_bucket' = p_session_bucket)
+       AND (NOT coalesce(l->'conditions', '{}') ? 'symbol' OR l->'conditions'->>'symbol' = p_symbol)
+       AND (NOT coalesce(l->'conditions', '{}') ? 'regime' OR l->'conditions'->>'regime' = p_regime)
+       AND (NOT coalesce(l->'conditions', '{}') ? 'timeframe' OR l->'conditions'->>'timeframe' = p_timeframe)
+       AND (NOT coalesce(l->'conditions', '{}') ? 'session_bucket' OR l->'conditions'->>'session_bucket' = p_session_bucket)
      ORDER BY 6 DESC, s.kind = 'meta_braid', s.id
 $$;
 

@@ -11,7 +11,6 @@ BEGIN;
 CREATE FUNCTION tr_json_numeric(p_value jsonb)
 RETURNS numeric
 LANGUAGE sql IMMUTABLE PARALLEL SAFE
-SET search_path = pg_catalog, pg_temp
 AS $$
     SELECT CASE
         WHEN jsonb_typeof(p_value) = 'number' THEN p_value::numeric
@@ -28,7 +27,6 @@ COMMENT ON FUNCTION tr_json_numeric(jsonb) IS
 CREATE FUNCTION tr_decimal_places(p_value numeric)
 RETURNS integer
 LANGUAGE sql IMMUTABLE PARALLEL SAFE
-SET search_path = pg_catalog, pg_temp
 AS $$
     SELECT CASE WHEN p_value IS NULL OR p_value = 'NaN' OR p_value IN ('Infinity', '-Infinity') THEN NULL
                 ELSE scale(trim_scale(p_value)) END
@@ -58,11 +56,13 @@ COMMENT ON COLUMN tr_unapplied_input.reason IS
 CREATE FUNCTION tr_record_unapplied(p_source_table text, p_strand_id text, p_symbol text,
                                     p_reason text, p_detail text, p_payload jsonb)
 RETURNS void
-LANGUAGE sql
+LANGUAGE plpgsql
 SET search_path = pg_catalog, public, pg_temp
 AS $$
+BEGIN
     INSERT INTO tr_unapplied_input (source_table, strand_id, symbol, reason, detail, payload)
-    VALUES (p_source_table, p_strand_id, p_symbol, p_reason, p_detail, p_payload)
+    VALUES (p_source_table, p_strand_id, p_symbol, p_reason, p_detail, p_payload);
+END
 $$;
 
 COMMENT ON FUNCTION tr_record_unapplied(text, text, text, text, text, jsonb) IS

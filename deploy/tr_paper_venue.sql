@@ -38,7 +38,6 @@ COMMENT ON TABLE tr_paper_orders IS
 CREATE FUNCTION tr_paper_answer(o tr_paper_orders)
 RETURNS jsonb
 LANGUAGE sql IMMUTABLE
-SET search_path = pg_catalog, public, pg_temp
 AS $$
     SELECT jsonb_build_object('client_order_id', o.client_order_id, 'venue_order_id', o.venue_order_id,
                               'status', o.status, 'reason', o.reason, 'fills', o.fills,
@@ -51,7 +50,6 @@ COMMENT ON FUNCTION tr_paper_answer(tr_paper_orders) IS 'A paper order as the ve
 CREATE FUNCTION tr_paper_fill(o tr_paper_orders, p_px numeric, p_fee_bps numeric, p_at timestamptz)
 RETURNS jsonb
 LANGUAGE sql IMMUTABLE
-SET search_path = pg_catalog, public, pg_temp
 AS $$
     SELECT jsonb_build_array(jsonb_build_object(
         'fill_id', o.venue || '-' || o.client_order_id || '-1',

@@ -73,11 +73,10 @@ COMMENT ON FUNCTION tr_validate_order(text, jsonb) IS
 CREATE FUNCTION tr_effective_risk(p_symbol text,
     OUT trading_state text, OUT max_position_qty numeric, OUT max_order_qty numeric, OUT max_order_notional numeric)
 LANGUAGE sql STABLE
-SET search_path = pg_catalog, public, pg_temp
 AS $$
     SELECT coalesce((array_agg(r.trading_state ORDER BY CASE r.trading_state WHEN 'halted' THEN 0 WHEN 'reducing' THEN 1 ELSE 2 END))[1], 'active'),
            min(r.max_position_qty), min(r.max_order_qty), min(r.max_order_notional)
-      FROM tr_risk_state r
+      FROM public.tr_risk_state r
      WHERE r.scope IN ('global', p_symbol)
 $$;
 

@@ -52,16 +52,21 @@ COMMENT ON FUNCTION tr_check_price(text, numeric) IS 'Raises 22023 unless p_px i
 -- position, or NULL when the symbol has none.
 CREATE FUNCTION tr_remark(p_symbol text, p_mark numeric, p_at timestamptz)
 RETURNS tr_positions
-LANGUAGE sql
+LANGUAGE plpgsql
 SET search_path = pg_catalog, public, pg_temp
 AS $$
+DECLARE
+    v_pos tr_positions;
+BEGIN
     UPDATE tr_positions
        SET mark_price = p_mark,
            marked_at = p_at,
            unrealized_pnl = round((p_mark - avg_price_exact) * quantity, 8),
            updated_at = clock_timestamp()
      WHERE symbol = p_symbol
-    RETURNING *
+    RETURNING * INTO v_pos;
+    RETURN v_pos;
+END
 $$;
 
 COMMENT ON FUNCTION tr_remark(text, numeric, timestamptz) IS
@@ -71,9 +76,8 @@ COMMENT ON FUNCTION tr_remark(text, numeric, timestamptz) IS
 CREATE FUNCTION tr_mark_fits(p_symbol text, p_mark numeric)
 RETURNS boolean
 LANGUAGE sql STABLE
-SET search_path = pg_catalog, public, pg_temp
 AS $$
-    SELECT coalesce((SELECT abs((p_mark - avg_price_exact) * quantity) < 1e12 FROM tr_positions WHERE symbol = p_symbol), true)
+    SELECT coalesce((SELECT abs((p_mark - avg_price_exact) * quantity) < 1e12 FROM public.tr_positions WHERE symbol = p_symbol), true)
 $$;
 
 COMMENT ON FUNCTION tr_mark_fits(text, numeric) IS 'Whether marking the symbol''s position at p_mark keeps unrealized PnL within DECIMAL(20,8).';

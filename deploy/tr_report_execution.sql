@@ -18,7 +18,6 @@ COMMENT ON INDEX tr_execution_performance_execution IS 'Addition: one quality ro
 CREATE FUNCTION tr_execution_score(p_slip_bps numeric, p_latency_ms numeric, p_fill_ratio numeric)
 RETURNS numeric
 LANGUAGE sql IMMUTABLE PARALLEL SAFE
-SET search_path = pg_catalog, pg_temp
 AS $$
     SELECT round(
              0.5 * CASE WHEN p_slip_bps IS NULL THEN 0.5 ELSE greatest(0, least(1, 1 - greatest(p_slip_bps, 0) / 50)) END
@@ -34,7 +33,6 @@ COMMENT ON FUNCTION tr_execution_score(numeric, numeric, numeric) IS
 CREATE FUNCTION tr_json_timestamp(p_value jsonb)
 RETURNS timestamptz
 LANGUAGE sql STABLE
-SET search_path = pg_catalog, pg_temp
 AS $$
     SELECT CASE jsonb_typeof(p_value)
         WHEN 'number' THEN to_timestamp(p_value::numeric / 1000)

@@ -19,6 +19,7 @@ INSERT INTO tr_routes (tag, channel, meaning) VALUES
     ('tr:market_update',    'trader_strand_notification',         'Market Data to Trader: a new quote for a symbol.'),
     ('dm:execution_report', 'decision_maker_strand_notification', 'Trader to Decision Maker: the outcome of an order.');
 
+-- Rows without tags notify nobody, so the trigger does not even run for them.
 -- The notifications a row change calls for, as rows, so the rule can be tested in
 -- SQL (NOTIFY is never delivered inside a test's transaction). On UPDATE only a
 -- change of tags or of exec_metrics->>'status' is news. The payload carries ids,
@@ -26,7 +27,6 @@ INSERT INTO tr_routes (tag, channel, meaning) VALUES
 CREATE FUNCTION tr_route_notifications(p_table text, p_new jsonb, p_old jsonb DEFAULT NULL)
 RETURNS TABLE (channel text, payload text)
 LANGUAGE sql STABLE
-SET search_path = pg_catalog, public, pg_temp
 AS $$
     SELECT r.channel,
            jsonb_build_object('strand_id', p_new->>'id',
@@ -35,7 +35,7 @@ AS $$
                               'kind',      p_new->>'kind',
                               'tags',      coalesce(p_new->'tags', '[]'::jsonb))::text
       FROM (SELECT DISTINCT t.channel
-              FROM tr_routes t
+              FROM public.tr_routes t
              WHERE t.tag IN (SELECT jsonb_array_elements_text(
                                  CASE WHEN jsonb_typeof(p_new->'tags') = 'array' THEN p_new->'tags' ELSE '[]'::jsonb END))) r
      WHERE p_old IS NULL
@@ -48,16 +48,25 @@ COMMENT ON FUNCTION tr_route_notifications(text, jsonb, jsonb) IS
     'The (channel, payload) pairs a strand row change notifies: one per channel its tags route to; on UPDATE (p_old given) only when tags or exec_metrics->>''status'' changed.';
 
 -- SECURITY DEFINER: on a peer's table the trigger runs as the peer's role, which may
--- read nothing of the Trader's.
+-- read nothing of the Trader's. The rule sees only the columns it needs (never the
+-- whole row: a report's row is large), and the status only when an update keeps the tags.
 CREATE FUNCTION tr_route_notify()
 RETURNS trigger
 LANGUAGE plpgsql SECURITY DEFINER
 SET search_path = pg_catalog, public, pg_temp
 AS $$
+DECLARE
+    v_new jsonb := jsonb_build_object('id', NEW.id, 'module', NEW.module, 'kind', NEW.kind, 'tags', to_jsonb(NEW.tags));
+    v_old jsonb;
 BEGIN
-    PERFORM pg_notify(n.channel, n.payload)
-       FROM tr_route_notifications(TG_TABLE_NAME, to_jsonb(NEW),
-                                   CASE WHEN TG_OP = 'UPDATE' THEN to_jsonb(OLD) END) AS n;
+    IF TG_OP = 'UPDATE' THEN
+        v_old := jsonb_build_object('id', OLD.id, 'module', OLD.module, 'kind', OLD.kind, 'tags', to_jsonb(OLD.tags));
+        IF NEW.tags IS NOT DISTINCT FROM OLD.tags THEN
+            v_new := v_new || jsonb_build_object('exec_metrics', jsonb_build_object('status', to_jsonb(NEW)->'exec_metrics'->'status'));
+            v_old := v_old || jsonb_build_object('exec_metrics', jsonb_build_object('status', to_jsonb(OLD)->'exec_metrics'->'status'));
+        END IF;
+    END IF;
+    PERFORM pg_notify(n.channel, n.payload) FROM tr_route_notifications(TG_TABLE_NAME, v_new, v_old) AS n;
     RETURN NULL;
 END
 $$;
@@ -66,9 +75,13 @@ COMMENT ON FUNCTION tr_route_notify() IS
     'Trigger on every strand table: sends the notifications tr_route_notifications computes for the row.';
 REVOKE EXECUTE ON FUNCTION tr_route_notify() FROM PUBLIC;
 
-CREATE TRIGGER tr_route_notify AFTER INSERT OR UPDATE ON dm_strand FOR EACH ROW EXECUTE FUNCTION tr_route_notify();
-CREATE TRIGGER tr_route_notify AFTER INSERT OR UPDATE ON rm_strand FOR EACH ROW EXECUTE FUNCTION tr_route_notify();
-CREATE TRIGGER tr_route_notify AFTER INSERT OR UPDATE ON md_strand FOR EACH ROW EXECUTE FUNCTION tr_route_notify();
-CREATE TRIGGER tr_route_notify AFTER INSERT OR UPDATE ON tr_strand FOR EACH ROW EXECUTE FUNCTION tr_route_notify();
+CREATE TRIGGER tr_route_notify AFTER INSERT OR UPDATE ON dm_strand FOR EACH ROW
+    WHEN (cardinality(NEW.tags) > 0) EXECUTE FUNCTION tr_route_notify();
+CREATE TRIGGER tr_route_notify AFTER INSERT OR UPDATE ON rm_strand FOR EACH ROW
+    WHEN (cardinality(NEW.tags) > 0) EXECUTE FUNCTION tr_route_notify();
+CREATE TRIGGER tr_route_notify AFTER INSERT OR UPDATE ON md_strand FOR EACH ROW
+    WHEN (cardinality(NEW.tags) > 0) EXECUTE FUNCTION tr_route_notify();
+CREATE TRIGGER tr_route_notify AFTER INSERT OR UPDATE ON tr_strand FOR EACH ROW
+    WHEN (cardinality(NEW.tags) > 0) EXECUTE FUNCTION tr_route_notify();
 
 COMMIT;

@@ -31,9 +31,11 @@ CREATE INDEX tr_strand_decision ON tr_strand (decision_id);
 CREATE INDEX tr_strand_venue ON tr_strand ((exec_metrics->>'venue'));
 CREATE INDEX tr_strand_kind ON tr_strand (kind);
 CREATE INDEX tr_strand_status ON tr_strand ((exec_metrics->>'status'));
-CREATE INDEX tr_strand_lesson_metadata ON tr_strand USING gin (lesson_metadata);
+CREATE INDEX tr_strand_lesson_metadata ON tr_strand USING gin (lesson_metadata jsonb_path_ops);
 CREATE INDEX tr_strand_tags ON tr_strand USING gin (tags);
 
+COMMENT ON INDEX tr_strand_lesson_metadata IS
+    'jsonb_path_ops: serves containment (@>) queries on lessons, and costs a fraction of the default GIN opclass on every report insert.';
 COMMENT ON TABLE tr_strand IS
     'The Trader''s strands: execution (one per order, kept current), fill, position, monitoring, braid, meta_braid. Rows tagged dm:execution_report are reports for the Decision Maker.';
 COMMENT ON COLUMN tr_strand.kind IS 'execution | fill | position | monitoring | braid | meta_braid.';

@@ -19,6 +19,22 @@ def _worker(args: argparse.Namespace) -> int:
     return Worker(config).run()
 
 
+def _status(args: argparse.Namespace) -> int:
+    from trader import status
+    from trader.db import connect
+
+    with connect(args.dsn, autocommit=True) as conn:
+        report = status.collect(conn)
+    print(status.as_json(report) if args.json else status.as_text(report))
+    return 0
+
+
+def _demo(args: argparse.Namespace) -> int:
+    from trader import demo
+
+    return demo.main(args.dsn, args.duration, args.rate, args.symbols)
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="trader", description="Trader Module sidecar.")
     parser.add_argument("--log-level", default="info", choices=["debug", "info", "warning", "error"])
@@ -38,11 +54,26 @@ def main(argv: list[str] | None = None) -> int:
                                            "beside the curation.plugins setting")
     worker.set_defaults(func=_worker)
 
+    status = sub.add_parser("status", help="pipeline, positions and PnL, execution quality, input not applied")
+    status.add_argument("--dsn", help="libpq connection string or URI")
+    status.add_argument("--json", action="store_true", help="machine-readable output")
+    status.set_defaults(func=_status)
+
+    demo = sub.add_parser("demo", help="simulated market data and decisions through the real tables, with a live view",
+                          description="Needs a worker running against the same database (make demo starts one).")
+    demo.add_argument("--dsn", help="libpq connection string or URI")
+    demo.add_argument("--duration", type=float, default=20, help="seconds of decisions (default 20)")
+    demo.add_argument("--rate", type=float, default=20, help="decisions per second (default 20)")
+    demo.add_argument("--symbols", type=int, default=3, help="how many symbols (default 3)")
+    demo.set_defaults(func=_demo)
+
     args = parser.parse_args(argv)
     if getattr(args, "batch_size", 1) < 1:
         parser.error("--batch-size must be at least 1")
     if getattr(args, "poll_interval", 1) <= 0:
         parser.error("--poll-interval must be positive")
+    if getattr(args, "rate", 1) <= 0 or getattr(args, "duration", 1) <= 0 or getattr(args, "symbols", 1) < 1:
+        parser.error("--rate and --duration must be positive, --symbols at least 1")
     log.setup(args.log_level)
     return args.func(args)
 

@@ -168,6 +168,15 @@ class Worker:
     def handle(self, items: list[WorkItem]) -> None:
         conn = self._ensure_connected()
         assert self._curation is not None
+        stages: dict[str, float] = {}
+        mark = time.perf_counter()
+
+        def lap(stage: str) -> None:
+            nonlocal mark
+            now = time.perf_counter()
+            stages[stage] = round((now - mark) * 1000, 2)
+            mark = now
+
         reports: list[tuple[str, dict[str, Any]]] = []
         fresh: list[WorkItem] = []
         for item in items:
@@ -180,7 +189,9 @@ class Worker:
                 else:
                     reports.append(reconciled)
 
+        lap("reconcile")
         checks = store.pre_trade_check(conn, [i.id for i in fresh])
+        lap("check")
         passed = []
         for item in fresh:
             reason, detail = checks.get(item.id, ("UNKNOWN_ORDER", "not checked"))
@@ -190,7 +201,10 @@ class Worker:
                 reports.append((item.id, {"status": "rejected", "reason": reason, "detail": detail,
                                           "venue": item.spec.get("venue") if isinstance(item.spec.get("venue"), str) else None}))
 
-        decisions = self._curation.curate(store.curation_context(conn, [i.id for i in passed]))
+        contexts = store.curation_context(conn, [i.id for i in passed])
+        lap("context")
+        decisions = self._curation.curate(contexts)
+        lap("curate")
         approved: list[tuple[WorkItem, Curated]] = []
         for item in passed:
             curated = decisions[item.id]
@@ -203,6 +217,7 @@ class Worker:
 
         recorded = store.record_intents(conn, self.config.worker_id, [
             {"order_id": item.id, "venue": curated.venue, "curation": curated.as_json()} for item, curated in approved])
+        lap("intent")
         _test_pause("intent")
         by_venue: dict[str, list[tuple[WorkItem, Curated]]] = {}
         for item, curated in approved:
@@ -220,10 +235,13 @@ class Worker:
             answers = venue.submit(orders)
             for (item, curated), answer in zip(batch, answers):
                 reports.append((item.id, _report_body(answer, venue_name, curated)))
+        lap("submit")
         _test_pause("submit")
 
         done = store.report(conn, reports)
+        lap("report")
         self._log_reports(items, reports, done)
+        event(log, "batch", logging.DEBUG, orders=len(items), stages_ms=stages)
 
     def _reconcile(self, item: WorkItem) -> tuple[str, dict[str, Any]] | None:
         """An order whose intent was committed by a worker that then lost it: ask the

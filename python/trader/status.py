@@ -1,0 +1,82 @@
+"""`trader status`: the module at a glance, for a terminal or (--json) a script."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Sequence
+from datetime import datetime, timedelta
+from decimal import Decimal
+from typing import Any
+
+import psycopg
+from psycopg.rows import dict_row
+
+QUERIES = {
+    "pipeline": "SELECT pending, claimed, working, done, oldest_pending_age, expired_leases FROM tr_pipeline",
+    "positions": "SELECT symbol, side, quantity, avg_price, mark_price, unrealized_pnl, realized_pnl, total_pnl"
+                 " FROM tr_position_pnl ORDER BY symbol",
+    "venues": "SELECT venue, sum(orders) AS orders,"
+              " round(sum(fill_ratio * orders) / sum(orders), 4) AS fill_ratio,"
+              " round(sum(mean_slip_bps * orders) / sum(orders), 4) AS mean_slip_bps,"
+              " round(sum(mean_latency_ms * orders) / sum(orders), 1) AS mean_latency_ms, sum(fees) AS fees"
+              " FROM tr_execution_quality GROUP BY venue ORDER BY venue",
+    "unapplied": "SELECT source_table, reason, count, last_at, last_detail FROM tr_unapplied_summary ORDER BY last_at DESC",
+}
+
+
+def collect(conn: psycopg.Connection) -> dict[str, Any]:
+    report: dict[str, Any] = {}
+    with conn.cursor(row_factory=dict_row) as cur:
+        for name, query in QUERIES.items():
+            report[name] = cur.execute(query).fetchall()
+    report["pipeline"] = report["pipeline"][0]
+    return report
+
+
+def _plain(value: Any) -> Any:
+    if isinstance(value, Decimal):
+        return str(value)
+    if isinstance(value, timedelta):
+        return value.total_seconds()
+    return str(value)
+
+
+def as_json(report: dict[str, Any]) -> str:
+    return json.dumps(report, default=_plain, indent=2)
+
+
+def _cell(value: Any) -> str:
+    if value is None:
+        return "-"
+    if isinstance(value, timedelta):
+        return f"{value.total_seconds():.1f}s"
+    if isinstance(value, Decimal):
+        return f"{value.normalize():f}"
+    if isinstance(value, datetime):
+        return value.strftime("%Y-%m-%d %H:%M:%S")
+    return str(value)
+
+
+def table(rows: Sequence[dict[str, Any]], columns: Sequence[str]) -> list[str]:
+    if not rows:
+        return ["  (none)"]
+    cells = [[_cell(r[c]) for c in columns] for r in rows]
+    widths = [max(len(c), *(len(row[i]) for row in cells)) for i, c in enumerate(columns)]
+    lines = ["  " + "  ".join(c.ljust(w) for c, w in zip(columns, widths)).rstrip()]
+    lines += ["  " + "  ".join(v.rjust(w) if i else v.ljust(w) for i, (v, w) in enumerate(zip(row, widths))) for row in cells]
+    return lines
+
+
+def as_text(report: dict[str, Any]) -> str:
+    p = report["pipeline"]
+    lines = ["Pipeline",
+             f"  pending {p['pending']}  claimed {p['claimed']}  working {p['working']}  done {p['done']}"
+             f"  oldest pending {_cell(p['oldest_pending_age'])}  expired leases {p['expired_leases']}",
+             "", "Positions"]
+    lines += table(report["positions"], ["symbol", "side", "quantity", "avg_price", "mark_price",
+                                         "unrealized_pnl", "realized_pnl", "total_pnl"])
+    lines += ["", "Execution quality by venue"]
+    lines += table(report["venues"], ["venue", "orders", "fill_ratio", "mean_slip_bps", "mean_latency_ms", "fees"])
+    lines += ["", "Input not applied"]
+    lines += table(report["unapplied"], ["source_table", "reason", "count", "last_at", "last_detail"])
+    return "\n".join(line.rstrip() for line in lines)
