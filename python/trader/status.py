@@ -15,7 +15,7 @@ QUERIES = {
     "pipeline": "SELECT pending, claimed, working, done, oldest_pending_age, expired_leases FROM tr_pipeline",
     "positions": "SELECT symbol, side, quantity, avg_price, mark_price, unrealized_pnl, realized_pnl, total_pnl"
                  " FROM tr_position_pnl ORDER BY symbol",
-    "venues": "SELECT venue, sum(orders) AS orders,"
+    "venues": "SELECT venue, sum(orders)::bigint AS orders,"
               " round(sum(fill_ratio * orders) / sum(orders), 4) AS fill_ratio,"
               " round(sum(mean_slip_bps * orders) / sum(orders), 4) AS mean_slip_bps,"
               " round(sum(mean_latency_ms * orders) / sum(orders), 1) AS mean_latency_ms, sum(fees) AS fees"

@@ -1,0 +1,90 @@
+"""The operator's view: `trader status`, `trader demo`, and the bench's measuring code."""
+
+from __future__ import annotations
+
+import importlib.util
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+from psycopg.types.json import Jsonb
+
+REPO = Path(__file__).resolve().parents[2]
+
+
+def trader(*args: str, timeout: float = 60) -> subprocess.CompletedProcess:
+    return subprocess.run([sys.executable, "-m", "trader.cli", *args], capture_output=True, text=True, timeout=timeout)
+
+
+def known_content(db) -> None:
+    db.execute("INSERT INTO md_strand (symbol, tags, market_data) VALUES ('OV-A', ARRAY['tr:market_update'], '{\"bid\": 100, \"ask\": 101}')")
+    db.execute("INSERT INTO md_strand (symbol, tags, market_data) VALUES ('OV-A', ARRAY['tr:market_update'], '{\"bid\": 102, \"ask\": 101}')")
+    db.execute("INSERT INTO dm_strand (id, symbol, order_spec, tags) VALUES "
+               "('OV-1', 'OV-A', '{\"side\": \"buy\", \"qty\": 2, \"ref_px\": 100}', ARRAY['trader:execute']),"
+               "('OV-2', 'OV-A', '{\"side\": \"buy\", \"qty\": 1}', ARRAY['trader:execute'])")
+    db.execute("SELECT tr_report_execution('OV-1', %s)", (Jsonb({
+        "status": "filled", "venue": "paper_a", "submitted_at": "2026-01-01T00:00:00Z",
+        "fills": [{"fill_id": "ov1", "px": "101", "qty": "2", "fee": "0.5", "ts": "2026-01-01T00:00:00.020Z"}]}),))
+
+
+def test_status_shows_the_pipeline_positions_quality_and_unapplied_input(db):
+    known_content(db)
+    text = trader("status")
+    assert text.returncode == 0, text.stderr
+    assert "pending 1  claimed 0  working 0  done 1" in text.stdout
+    rows = {line.split()[0]: line.split() for line in text.stdout.splitlines() if line.startswith("  ") and line.split()}
+    assert rows["OV-A"] == ["OV-A", "long", "2", "101", "100.5", "-1", "-0.5", "-1.5"], "qty, avg, mark, PnL"
+    assert rows["paper_a"] == ["paper_a", "1", "1", "100", "20", "0.5"], "orders, fill ratio, slippage, latency, fees"
+    assert rows["md_strand"][:3] == ["md_strand", "CROSSED_QUOTE", "1"]
+
+    data = json.loads(trader("status", "--json").stdout)
+    assert {k: data["pipeline"][k] for k in ("pending", "claimed", "working", "done", "expired_leases")} == \
+        {"pending": 1, "claimed": 0, "working": 0, "done": 1, "expired_leases": 0}
+    assert data["pipeline"]["oldest_pending_age"] >= 0
+    [position] = data["positions"]
+    assert (position["symbol"], position["quantity"], position["unrealized_pnl"], position["realized_pnl"]) == \
+        ("OV-A", "2.00000000", "-1.00000000", "-0.50000000")
+    [venue] = data["venues"]
+    assert (venue["venue"], venue["orders"], venue["mean_slip_bps"], venue["mean_latency_ms"]) == ("paper_a", 1, "100.0000", "20.0")
+    assert [(u["reason"], u["count"]) for u in data["unapplied"]] == [("CROSSED_QUOTE", 1)]
+
+
+def test_demo_ends_with_a_report_for_every_decision_it_sent(db, start_worker):
+    worker = start_worker()
+    worker.wait_connected()
+    run = trader("demo", "--duration", "3", "--rate", "10", "--symbols", "2", timeout=60)
+    assert run.returncode == 0, run.stdout + run.stderr
+    sent = db.execute("SELECT count(*) FROM dm_strand WHERE id LIKE 'demo-%'").fetchone()[0]
+    assert sent >= 25
+    reported = db.execute("SELECT count(*) FROM tr_strand WHERE kind = 'execution' AND decision_id LIKE 'demo-%' "
+                          "AND exec_metrics->>'status' IN ('filled', 'cancelled', 'rejected', 'failed')").fetchone()[0]
+    assert reported == sent
+    assert f"{sent} decisions sent" in run.stdout and "without a report" not in run.stdout
+    assert "latency decision->report  p50" in run.stdout and "positions" in run.stdout
+    assert db.execute("SELECT count(*) FROM md_strand WHERE symbol LIKE 'DEMO-%'").fetchone()[0] >= 20, "quotes walked"
+    assert worker.stop() == 0
+
+
+def test_the_bench_measures_on_a_tiny_run(db, tmp_path):
+    spec = importlib.util.spec_from_file_location("bench", REPO / "bench" / "bench.py")
+    bench = importlib.util.module_from_spec(spec)
+    sys.modules["bench"] = bench  # dataclasses look their module up while it loads
+    spec.loader.exec_module(bench)
+
+    ref = bench.reference(1)
+    assert ref > 0
+    worker = bench.BenchWorker(str(tmp_path / "worker.log"))
+    try:
+        tps = bench.pipeline(20, prefix="tiny")
+        lat = bench.latency(40, 0.5, prefix="tinylat")
+    finally:
+        worker.stop()
+    assert tps > 0 and lat["n"] == 20 and 0 < lat["p50_ms"] <= lat["p99_ms"] <= lat["max_ms"]
+    out = tmp_path / "results.md"
+    text = bench.write_results(out, bench.machine(), ref, tps, lat, "## What limits the pipeline\n\ntest")
+    assert out.read_text() == text
+    assert "| pipeline / reference |" in text
+    assert "## Machine and settings" in text and "- fsync:" in text and "| latency p99 |" in text
+    db.execute("DROP TABLE IF EXISTS bench_reference_strand")
