@@ -40,10 +40,13 @@ $$;
 COMMENT ON FUNCTION tr_match_lessons(text, text, text, text, timestamptz) IS
     'The active lessons whose conditions (symbol, regime, timeframe, session_bucket) match; venue conditions are returned for the caller to apply. Most specific first, braids before meta-braids.';
 
+-- jit off: the planner's estimate for this query crosses jit_above_cost, and
+-- compiling it costs tens of milliseconds on every call for a few rows of work.
 CREATE FUNCTION tr_curation_context(p_order_ids text[])
 RETURNS TABLE (order_id text, context jsonb)
 LANGUAGE sql STABLE SECURITY DEFINER
 SET search_path = pg_catalog, public, pg_temp
+SET jit = off
 AS $$
     WITH orders AS (
         SELECT i.* FROM tr_inbox i WHERE i.id = ANY (p_order_ids)

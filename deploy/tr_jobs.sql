@@ -74,19 +74,52 @@ REVOKE EXECUTE ON FUNCTION tr_sweep_expired_leases(timestamptz), tr_expire_monit
                            tr_purge_job_history(timestamptz) FROM PUBLIC;
 
 -- pg_cron lives in one database of the cluster (cron.database_name). Deployed there,
--- the jobs are scheduled by name (a redeploy updates, never duplicates); deployed
--- elsewhere, the module works and says how to schedule them.
+-- jobs are scheduled by name (a redeploy updates, never duplicates); deployed
+-- elsewhere, the module works and the deploy says how to schedule them.
+CREATE FUNCTION tr_schedule_job(p_name text, p_schedule text, p_command text)
+RETURNS boolean
+LANGUAGE plpgsql
+SET search_path = pg_catalog, public, pg_temp
+AS $$
+BEGIN
+    IF current_setting('cron.database_name', true) IS DISTINCT FROM current_database() THEN
+        RAISE WARNING 'pg_cron is not available in database %: job % is not scheduled', current_database(), p_name
+            USING HINT = format('Load pg_cron with cron.database_name set to this database and redeploy, or run %L with cron.schedule_in_database from the cron database.', p_command);
+        RETURN false;
+    END IF;
+    IF NOT EXISTS (SELECT FROM pg_extension WHERE extname = 'pg_cron') THEN
+        CREATE EXTENSION pg_cron;
+    END IF;
+    PERFORM cron.schedule(p_name, p_schedule, p_command);
+    RETURN true;
+END
+$$;
+
+COMMENT ON FUNCTION tr_schedule_job(text, text, text) IS
+    'Schedules (or updates) a named pg_cron job in this database when pg_cron is loaded for it; warns and returns false otherwise.';
+
+-- Removes a job of this database by name; absent jobs are fine (cron.unschedule is not).
+CREATE FUNCTION tr_unschedule_job(p_name text)
+RETURNS void
+LANGUAGE plpgsql
+SET search_path = pg_catalog, public, pg_temp
+AS $$
+BEGIN
+    IF to_regclass('cron.job') IS NOT NULL THEN
+        PERFORM cron.unschedule(jobid) FROM cron.job WHERE jobname = p_name AND database = current_database();
+    END IF;
+END
+$$;
+
+COMMENT ON FUNCTION tr_unschedule_job(text) IS 'Removes this database''s pg_cron job of that name, if any; other jobs are untouched.';
+
+REVOKE EXECUTE ON FUNCTION tr_schedule_job(text, text, text), tr_unschedule_job(text) FROM PUBLIC;
+
 DO $$
 BEGIN
-    IF current_setting('cron.database_name', true) = current_database() THEN
-        CREATE EXTENSION IF NOT EXISTS pg_cron;
-        PERFORM cron.schedule('trader-sweep-leases', '* * * * *', 'SELECT tr_sweep_expired_leases()');
-        PERFORM cron.schedule('trader-expire-monitors', '*/5 * * * *', 'SELECT tr_expire_monitors()');
-        PERFORM cron.schedule('trader-purge-job-history', '17 3 * * *', 'SELECT tr_purge_job_history()');
-    ELSE
-        RAISE WARNING 'pg_cron is not available in database %: the Trader''s periodic jobs are not scheduled', current_database()
-            USING HINT = 'Load pg_cron (shared_preload_libraries) with cron.database_name set to this database and redeploy, or schedule the functions tr_sweep_expired_leases(), tr_expire_monitors() and tr_purge_job_history() with cron.schedule_in_database from the cron database.';
-    END IF;
+    PERFORM tr_schedule_job('trader-sweep-leases', '* * * * *', 'SELECT tr_sweep_expired_leases()');
+    PERFORM tr_schedule_job('trader-expire-monitors', '*/5 * * * *', 'SELECT tr_expire_monitors()');
+    PERFORM tr_schedule_job('trader-purge-job-history', '17 3 * * *', 'SELECT tr_purge_job_history()');
 END
 $$;
 

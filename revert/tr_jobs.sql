@@ -2,16 +2,9 @@
 -- Removes the Trader's own jobs only; the pg_cron extension and other users' jobs stay.
 BEGIN;
 
-DO $$
-BEGIN
-    IF to_regclass('cron.job') IS NOT NULL THEN
-        PERFORM cron.unschedule(jobid)
-           FROM cron.job
-          WHERE jobname IN ('trader-sweep-leases', 'trader-expire-monitors', 'trader-purge-job-history')
-            AND database = current_database();
-    END IF;
-END
-$$;
+DO $$ BEGIN PERFORM tr_unschedule_job(name) FROM unnest(ARRAY['trader-sweep-leases', 'trader-expire-monitors', 'trader-purge-job-history']) AS name; END $$;
+DROP FUNCTION tr_unschedule_job(text);
+DROP FUNCTION tr_schedule_job(text, text, text);
 
 DROP FUNCTION tr_purge_job_history(timestamptz);
 DROP FUNCTION tr_expire_monitors(timestamptz);

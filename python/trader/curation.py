@@ -134,10 +134,16 @@ class LessonEnhancedCuration:
             if effects.get("size_multiplier") is not None:
                 size *= float(effects["size_multiplier"])
                 touched = True
-            if effects.get("avoid_venue") or effects.get("prefer_venue"):
-                touched = True  # acted on by the venue curator
             if touched:
                 applied.append(lesson["lesson_id"])
+        # A lesson that avoided or preferred a venue this order could have gone to
+        # applied too: it steered the venue choice.
+        for venue in ctx.venues:
+            for lesson in ctx.lessons_for(venue["name"]):
+                effects = lesson.get("effects") or {}
+                steered = venue["name"] in (effects.get("avoid_venue"), effects.get("prefer_venue"))
+                if steered and lesson["lesson_id"] not in applied:
+                    applied.append(lesson["lesson_id"])
         boost = min(max(boost, BOOST_BOUNDS[0]), BOOST_BOUNDS[1])
         size = min(max(size, 0.0), 1.0)  # never up
         adjusted = combined * boost

@@ -1,13 +1,18 @@
 """`trader demo`: a simulated Market Data module (random-walk quotes) and a simulated
 Decision Maker (decisions at a chosen rate, some with stop-loss and take-profit)
 writing to the real tables, while a live view shows what the Trader makes of them.
-A worker must be running against the same database."""
+A worker must be running against the same database.
+
+So that a short run shows the system learn, the demo makes paper_a slip several
+times its model on the first symbol (restored at the end) and runs the learning
+jobs (braids, curator weights) every few seconds instead of pg_cron's minute."""
 
 from __future__ import annotations
 
 import json
 import random
 import sys
+import threading
 import time
 from collections import Counter
 from dataclasses import dataclass, field
@@ -53,12 +58,38 @@ class Demo:
         self.listener = connect(dsn, autocommit=True)
         self.listener.execute(f"LISTEN {REPORT_CHANNEL}")
         self.stats = DemoStats()
+        self._dsn = dsn
+        self._learning: threading.Thread | None = None
+        self._slow_symbol = self.symbols[0]
+        self._saved_params = self.decision_maker.execute(
+            "SELECT params FROM tr_venues WHERE name = 'paper_a'").fetchone()[0]
+        qty = Decimal(1000) / self.prices[self._slow_symbol]
+        impact = Decimal(str(self._saved_params.get("impact_bps_per_unit", 1))) or Decimal(1)
+        # About 10 bps of extra slippage on this one symbol: enough to be learned.
+        multiplier = (Decimal(10) / (impact * qty)).quantize(Decimal("0.01"))
+        self.decision_maker.execute(
+            "UPDATE tr_venues SET params = jsonb_set(params, ARRAY['slippage_multipliers', %s], to_jsonb(%s::numeric)) "
+            "WHERE name = 'paper_a'", (self._slow_symbol, multiplier))
         self._sent_at: dict[str, float] = {}
         self._run = f"{int(time.time())}"
 
     def close(self) -> None:
+        self.decision_maker.execute("UPDATE tr_venues SET params = %s WHERE name = 'paper_a'", (Jsonb(self._saved_params),))
         for conn in (self.market_data, self.decision_maker, self.listener):
             conn.close()
+
+    def learn(self) -> None:
+        """The learning jobs, as pg_cron runs them every minute; in a thread of its own
+        so that the demo's latency clock never waits for them."""
+        if self._learning is not None and self._learning.is_alive():
+            return
+
+        def run() -> None:
+            with connect(self._dsn, autocommit=True) as conn:
+                conn.execute("SELECT tr_form_braids(), tr_update_curator_weights()")
+
+        self._learning = threading.Thread(target=run, daemon=True)
+        self._learning.start()
 
     def publish_quotes(self) -> None:
         rows = []
@@ -138,12 +169,20 @@ class Demo:
             "FROM tr_position_pnl WHERE symbol = ANY(%s) ORDER BY symbol", (self.symbols,)).fetchall()
         cols = ["symbol", "side", "quantity", "avg_price", "mark_price", "unrealized_pnl", "realized_pnl", "total_pnl"]
         lines += table([dict(zip(cols, r)) for r in rows], cols)
+        weights = self.decision_maker.execute(
+            "SELECT curator_type, weight FROM tr_curator_leaderboard").fetchall()
+        lines += ["", "curator weights  " + "  ".join(f"{name} {weight:.3f}" for name, weight in weights)]
+        lessons = self.decision_maker.execute(
+            "SELECT kind, insight FROM tr_active_lessons WHERE conditions->>'symbol' = ANY(%s) OR kind = 'meta_braid' "
+            "ORDER BY updated_at DESC LIMIT 4", (self.symbols,)).fetchall()
+        lines += ["lessons (%d active)" % len(lessons)] + [f"  {kind}: {insight}" for kind, insight in lessons]
         return "\n".join(lines)
 
     def run(self, duration: float, out: TextIO, settle: float = 15.0) -> DemoStats:
         live = out.isatty()
         start = time.monotonic()
         next_quote = next_decision = next_view = start
+        next_learn = start + 5
         while (now := time.monotonic()) < start + duration:
             if now >= next_quote:
                 self.publish_quotes()
@@ -151,6 +190,9 @@ class Demo:
             while next_decision <= now and now < start + duration:
                 self.send_decision()
                 next_decision += 1.0 / self.rate
+            if now >= next_learn:
+                self.learn()
+                next_learn = now + 5
             if now >= next_view:
                 self._draw(out, live, self.view(duration, now - start))
                 next_view = now + (0.5 if live else 2.0)
@@ -158,6 +200,9 @@ class Demo:
         deadline = time.monotonic() + settle
         while self._sent_at and time.monotonic() < deadline:
             self.collect_reports(wait=0.1)
+        self.learn()
+        if self._learning is not None:
+            self._learning.join(30)
         self._draw(out, live, self.view(duration, duration))
         out.write(f"\n{self.stats.sent} decisions sent, {len(self.stats.final)} reported final"
                   f"{'' if not self._sent_at else f', {len(self._sent_at)} without a report'}.\n")

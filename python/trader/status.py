@@ -21,6 +21,11 @@ QUERIES = {
               " round(sum(mean_latency_ms * orders) / sum(orders), 1) AS mean_latency_ms, sum(fees) AS fees"
               " FROM tr_execution_quality GROUP BY venue ORDER BY venue",
     "unapplied": "SELECT source_table, reason, count, last_at, last_detail FROM tr_unapplied_summary ORDER BY last_at DESC",
+    "curators": "SELECT curator_type, weight, confidence, executions_scored, mean_accuracy, mean_contribution"
+                " FROM tr_curator_leaderboard",
+    "weight_history": "SELECT curator_type, weight, confidence, mean_accuracy, rows_weighed, created_at"
+                      " FROM tr_curator_weight_history ORDER BY created_at DESC, curator_type LIMIT 9",
+    "lessons": "SELECT id, kind, conditions, effects, executions, insight, expires_at FROM tr_active_lessons",
 }
 
 
@@ -54,6 +59,8 @@ def _cell(value: Any) -> str:
         return f"{value.normalize():f}"
     if isinstance(value, datetime):
         return value.strftime("%Y-%m-%d %H:%M:%S")
+    if isinstance(value, (dict, list)):
+        return json.dumps(value, default=_plain)
     return str(value)
 
 
@@ -79,4 +86,13 @@ def as_text(report: dict[str, Any]) -> str:
     lines += table(report["venues"], ["venue", "orders", "fill_ratio", "mean_slip_bps", "mean_latency_ms", "fees"])
     lines += ["", "Input not applied"]
     lines += table(report["unapplied"], ["source_table", "reason", "count", "last_at", "last_detail"])
+    lines += ["", "Curator leaderboard"]
+    lines += table(report["curators"], ["curator_type", "weight", "confidence", "executions_scored", "mean_accuracy",
+                                        "mean_contribution"])
+    lines += ["", "Recent weight changes"]
+    lines += table(report["weight_history"], ["created_at", "curator_type", "weight", "confidence", "mean_accuracy",
+                                              "rows_weighed"])
+    lines += ["", "Active lessons"]
+    lines += [f"  {row['kind']} {row['id']} ({row['executions']} executions, until {_cell(row['expires_at'])}):"
+              f" {row['insight']}" for row in report["lessons"]] or ["  (none)"]
     return "\n".join(line.rstrip() for line in lines)

@@ -77,7 +77,9 @@ class Worker:
     # connections -------------------------------------------------------------------
 
     def _connect(self, autocommit: bool = True) -> psycopg.Connection:
-        return connect(self.config.dsn, autocommit=autocommit, application_name=f"trader-worker {self.config.worker_id}")
+        # The worker's statements are small and many: JIT compilation would cost more than it saves.
+        return connect(self.config.dsn, autocommit=autocommit, application_name=f"trader-worker {self.config.worker_id}",
+                       options="-c jit=off")
 
     def _ensure_connected(self) -> psycopg.Connection:
         if self._conn is None or self._conn.closed:

@@ -68,8 +68,8 @@ SELECT col_not_null('tr_execution_performance', c, format('tr_execution_performa
 -- tr_curator_performance
 SELECT has_table('tr_curator_performance', 'tr_curator_performance exists');
 SELECT columns_are('tr_curator_performance', ARRAY['id', 'curator_type', 'execution_id', 'contribution_score',
-    'accuracy_score', 'learning_metadata', 'created_at'],
-    'tr_curator_performance has exactly the columns of the specification');
+    'accuracy_score', 'learning_metadata', 'created_at', 'weighed_at'],
+    'tr_curator_performance has the columns of the specification and when the weight update counted it');
 SELECT col_type_is('tr_curator_performance', 'contribution_score', 'numeric(8,4)', 'contribution_score is DECIMAL(8,4)');
 SELECT col_type_is('tr_curator_performance', 'accuracy_score', 'numeric(8,4)', 'accuracy_score is DECIMAL(8,4)');
 SELECT col_type_is('tr_curator_performance', 'learning_metadata', 'jsonb', 'learning_metadata is jsonb');

@@ -84,10 +84,13 @@ class OrderContext:
         return next((v for v in self.venues if v["name"] == name), None)
 
     def lessons_for(self, venue: str | None) -> list[dict[str, Any]]:
-        """The lessons that apply to this order at `venue`: those without a venue
-        condition, and those whose venue condition is that venue."""
-        return [l for l in self.lessons
-                if (l.get("conditions") or {}).get("venue") in (None, venue)]
+        """The lessons that apply to this order at `venue` (those without a venue
+        condition, and those whose venue condition is that venue): the braids when any
+        apply, else the meta-braids, as tr_lesson_effect combines them."""
+        applicable = [lesson for lesson in self.lessons
+                      if (lesson.get("conditions") or {}).get("venue") in (None, venue)]
+        braids = [lesson for lesson in applicable if lesson.get("kind") == "braid"]
+        return braids or applicable
 
 
 @dataclass
