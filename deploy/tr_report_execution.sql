@@ -158,8 +158,10 @@ BEGIN
             END IF;
             CONTINUE;
         END IF;
+        -- fee is in the quote currency; fee_charged keeps what the venue charged, in its currency.
         v_fill := jsonb_build_object('fill_id', v_fill->>'fill_id', 'px', v_px, 'qty', v_qty, 'fee', v_fee,
-                                     'ts', v_ts, 'venue', v_venue);
+                                     'ts', v_ts, 'venue', v_venue)
+                  || jsonb_strip_nulls(jsonb_build_object('fee_charged', v_fill->'fee_charged'));
         v_known := v_known || jsonb_build_object(v_fill->>'fill_id', v_fill);
         v_new := v_new || v_fill;
     END LOOP;

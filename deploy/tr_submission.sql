@@ -63,12 +63,13 @@ COMMENT ON FUNCTION tr_report_executions(jsonb) IS
 -- Orders resting at a venue, with what the Trader last recorded of them, so the
 -- worker can follow them and report only what changed.
 CREATE FUNCTION tr_working_orders(p_venues text[] DEFAULT NULL)
-RETURNS TABLE (order_id text, venue text, symbol text, status text, filled_qty numeric, fill_count integer, curation jsonb)
+RETURNS TABLE (order_id text, venue text, symbol text, status text, filled_qty numeric, fill_count integer, curation jsonb,
+               venue_order_id text)
 LANGUAGE sql STABLE SECURITY DEFINER
 SET search_path = pg_catalog, public, pg_temp
 AS $$
     SELECT i.id, i.venue, i.symbol, s.exec_metrics->>'status', (s.exec_metrics->>'filled_qty')::numeric,
-           jsonb_array_length(coalesce(s.fills, '[]')), i.curation
+           jsonb_array_length(coalesce(s.fills, '[]')), i.curation, s.exec_metrics->>'venue_order_id'
       FROM tr_inbox i
       LEFT JOIN tr_strand s ON s.kind = 'execution' AND s.decision_id = i.id
      WHERE i.state = 'working' AND (p_venues IS NULL OR i.venue = ANY (p_venues))

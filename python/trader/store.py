@@ -115,6 +115,7 @@ class WorkingOrder:
     filled_qty: Decimal | None
     fill_count: int | None
     curation: dict[str, Any] | None
+    venue_order_id: str | None
 
 
 def working_orders(conn: psycopg.Connection, venues: Iterable[str]) -> list[WorkingOrder]:

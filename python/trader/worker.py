@@ -73,6 +73,7 @@ class Worker:
         self._venues: dict[str, Venue] = {}
         self._curation: LessonEnhancedCuration | None = None
         self._next_follow = 0.0
+        self._next_poll: dict[str, float] = {}  # venue -> when its working orders are next asked about
 
     # connections -------------------------------------------------------------------
 
@@ -256,7 +257,7 @@ class Worker:
         if not venue.can_lookup:
             return item.id, {"status": "failed", "venue": item.venue, "reason": "UNKNOWN_AT_VENUE",
                              "detail": "the venue cannot look orders up by client order id; the order is not resent"}
-        answer = venue.query(item.id)
+        answer = venue.query(item.id, item.symbol)
         event(log, "reconciled", order_id=item.id, venue=item.venue, found=answer is not None,
               status=None if answer is None else answer.status)
         if answer is None:
@@ -269,15 +270,21 @@ class Worker:
         conn = self._ensure_connected()
         reports: list[tuple[str, dict[str, Any]]] = []
         to_cancel = dict(store.orders_to_cancel(conn))
+        now = time.monotonic()
+        due = {name for name, venue in self._venues.items() if now >= self._next_poll.get(name, 0.0)}
+        for name in due:
+            self._next_poll[name] = now + self._venues[name].poll_interval_s
         for order in store.working_orders(conn, self._venues):
             venue = self._venues[order.venue]
             if order.order_id in to_cancel:
-                answer = venue.cancel(order.order_id)
+                answer = venue.cancel(order.order_id, order.symbol, order.venue_order_id)
                 if answer is not None and answer.status == "cancelled":
                     answer.reason = to_cancel[order.order_id]
                     answer.detail = "cancelled because trading was halted"
+            elif order.venue in due:
+                answer = venue.query(order.order_id, order.symbol, order.venue_order_id)
             else:
-                answer = venue.query(order.order_id)
+                continue
             if answer is None:
                 continue
             if answer.status != order.status or len(answer.fills) != (order.fill_count or 0):

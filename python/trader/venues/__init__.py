@@ -60,9 +60,14 @@ class Venue(Protocol):
 
     def submit(self, orders: Sequence[VenueOrder]) -> list[VenueAnswer]: ...
 
-    def query(self, client_order_id: str) -> VenueAnswer | None: ...
+    #: Seconds between follow-ups of an order working at this venue.
+    poll_interval_s: float
 
-    def cancel(self, client_order_id: str) -> VenueAnswer | None: ...
+    def query(self, client_order_id: str, symbol: str | None = None,
+              venue_order_id: str | None = None) -> VenueAnswer | None: ...
+
+    def cancel(self, client_order_id: str, symbol: str | None = None,
+               venue_order_id: str | None = None) -> VenueAnswer | None: ...
 
     def close(self) -> None: ...
 
@@ -82,6 +87,9 @@ def open_venues(conn: psycopg.Connection, names: Sequence[str] | None,
         if adapter == "paper":
             from trader.venues.paper import PaperVenue
             venues[name] = PaperVenue(name, connect)
+        elif adapter == "ccxt":
+            from trader.venues.ccxt_venue import CcxtVenue  # ccxt is an optional extra
+            venues[name] = CcxtVenue(name, params)
         else:
             raise ValueError(f"venue {name}: adapter {adapter!r} is not supported by this worker")
     return venues

@@ -22,6 +22,7 @@ def answer_from_json(data: dict[str, Any]) -> VenueAnswer:
 
 class PaperVenue:
     can_lookup = True
+    poll_interval_s = 0.0  # resting orders are matched in the database: following them is cheap
 
     def __init__(self, name: str, connect: Callable[[], psycopg.Connection]) -> None:
         self.name = name
@@ -43,11 +44,11 @@ class PaperVenue:
         rows = self._call("SELECT tr_paper_submit_batch(%s, %s)", (self.name, Jsonb([o.as_json() for o in orders])))
         return [answer_from_json(r[0]) for r in rows]
 
-    def query(self, client_order_id: str) -> VenueAnswer | None:
+    def query(self, client_order_id: str, symbol: str | None = None, venue_order_id: str | None = None) -> VenueAnswer | None:
         data = self._call("SELECT tr_paper_order(%s, %s)", (self.name, client_order_id))[0][0]
         return None if data is None else answer_from_json(data)
 
-    def cancel(self, client_order_id: str) -> VenueAnswer | None:
+    def cancel(self, client_order_id: str, symbol: str | None = None, venue_order_id: str | None = None) -> VenueAnswer | None:
         data = self._call("SELECT tr_paper_cancel(%s, %s)", (self.name, client_order_id))[0][0]
         return None if data is None else answer_from_json(data)
 

@@ -1,0 +1,237 @@
+"""A real exchange through ccxt, behind the venue interface.
+
+The client order id is the Trader's work item id, passed the way each exchange
+expects it and transformed, reversibly, where an exchange restricts its format. An
+order is never sent twice: after a network error or a timeout the order is looked up
+by client order id; where the exchange cannot do that lookup, the order is failed
+with UNKNOWN_AT_VENUE for an operator to resolve, and never resent.
+
+Configuration is the venue's row in tr_venues, params:
+  exchange      ccxt exchange id (binance, kraken, ...)
+  sandbox       true to trade on the exchange's test network
+  options       ccxt options for the exchange
+  symbols       {"BTC-USD": "BTC/USDT"}: the Trader's symbol to the exchange's (default: '-' -> '/')
+  poll_interval_s  how often working orders are followed (default 2)
+  timeout_ms    ccxt request timeout (default 10000)
+Credentials only from the environment: TRADER_VENUE_<NAME>_API_KEY, _SECRET, _PASSWORD.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import uuid
+from collections.abc import Sequence
+from dataclasses import dataclass
+from decimal import Decimal
+from typing import Any
+
+import ccxt
+from ulid import ULID
+
+from trader.venues import VenueAnswer, VenueOrder
+
+
+@dataclass(frozen=True)
+class ClientIdStyle:
+    """How an exchange takes a client order id and whether it can find an order by it."""
+
+    pattern: str                       # ids matching this are sent as they are
+    ulid_as_uuid: bool = False         # a ULID (128 bits) may be sent in UUID form instead
+    lookup_param: str | None = None    # fetch_order(None, symbol, {lookup_param: id}) finds an order
+
+
+STYLES: dict[str, ClientIdStyle] = {
+    "binance": ClientIdStyle(pattern=r"^[.A-Z:/a-z0-9_-]{1,36}$", lookup_param="origClientOrderId"),
+    # Kraken: cl_ord_id is a UUID or up to 18 characters; orders are fetched by txid or
+    # an integer userref, never by cl_ord_id.
+    "kraken": ClientIdStyle(pattern=r"^[!-~]{1,18}$", ulid_as_uuid=True),
+}
+DEFAULT_STYLE = ClientIdStyle(pattern=r"^[A-Za-z0-9_-]{1,32}$")
+
+ULID_PATTERN = re.compile(r"^[0-9A-HJKMNP-TV-Z]{26}$")
+
+# ccxt's error classes to stable reason codes; order matters (subclasses first).
+REJECTIONS: list[tuple[type[Exception], str]] = [
+    (ccxt.InsufficientFunds, "INSUFFICIENT_FUNDS"),
+    (ccxt.BadSymbol, "BAD_SYMBOL"),
+    (ccxt.InvalidOrder, "INVALID_ORDER"),
+    (ccxt.AuthenticationError, "VENUE_AUTH_ERROR"),
+    (ccxt.PermissionDenied, "VENUE_AUTH_ERROR"),
+    (ccxt.AccountSuspended, "VENUE_AUTH_ERROR"),
+    (ccxt.BadRequest, "INVALID_ORDER"),
+]
+UNCERTAIN = (ccxt.NetworkError,)  # RequestTimeout, ExchangeNotAvailable, DDoSProtection, ...
+
+
+class ClientIdRejected(ValueError):
+    """The work item id cannot be expressed as this exchange's client order id."""
+
+
+def client_order_id(order_id: str, style: ClientIdStyle) -> str:
+    """The id the exchange sees for a work item: the id itself where allowed, else its
+    UUID form when it is a ULID (both carry the same 128 bits)."""
+    if re.match(style.pattern, order_id):
+        return order_id
+    if style.ulid_as_uuid and ULID_PATTERN.match(order_id):
+        return str(ULID.from_str(order_id).to_uuid())
+    raise ClientIdRejected(f"order id {order_id!r} cannot be a client order id at this exchange")
+
+
+def order_id_from_client(client_id: str) -> str:
+    """The inverse of client_order_id: a UUID-form id back to its ULID."""
+    try:
+        return str(ULID.from_uuid(uuid.UUID(client_id)))
+    except ValueError:
+        return client_id
+
+
+def _dec(value: Any) -> Decimal | None:
+    return None if value is None else Decimal(str(value))
+
+
+class CcxtVenue:
+    def __init__(self, name: str, params: dict[str, Any], exchange: Any | None = None) -> None:
+        self.name = name
+        self.params = params
+        self.exchange_id = params["exchange"]
+        self.style = STYLES.get(self.exchange_id, DEFAULT_STYLE)
+        if params.get("lookup_param"):
+            self.style = ClientIdStyle(self.style.pattern, self.style.ulid_as_uuid, params["lookup_param"])
+        self.poll_interval_s = float(params.get("poll_interval_s", 2))
+        self.exchange = exchange or self._open()
+
+    def _open(self) -> Any:
+        env = f"TRADER_VENUE_{self.name.upper()}_"
+        config = {"enableRateLimit": True, "timeout": int(self.params.get("timeout_ms", 10000)),
+                  "options": self.params.get("options") or {}}
+        for key, var in (("apiKey", "API_KEY"), ("secret", "SECRET"), ("password", "PASSWORD")):
+            if os.environ.get(env + var):
+                config[key] = os.environ[env + var]
+        exchange = getattr(ccxt, self.exchange_id)(config)
+        if self.params.get("sandbox"):
+            exchange.set_sandbox_mode(True)
+        return exchange
+
+    @property
+    def can_lookup(self) -> bool:
+        return self.style.lookup_param is not None
+
+    def symbol(self, symbol: str) -> str:
+        return (self.params.get("symbols") or {}).get(symbol, symbol.replace("-", "/"))
+
+    # the interface -----------------------------------------------------------------
+
+    def submit(self, orders: Sequence[VenueOrder]) -> list[VenueAnswer]:
+        return [self._submit_one(order) for order in orders]
+
+    def query(self, client_order_id_: str, symbol: str | None = None, venue_order_id: str | None = None) -> VenueAnswer | None:
+        order = self._find(client_order_id_, symbol, venue_order_id)
+        return None if order is None else self._answer(order, symbol)
+
+    def cancel(self, client_order_id_: str, symbol: str | None = None, venue_order_id: str | None = None) -> VenueAnswer | None:
+        order = self._find(client_order_id_, symbol, venue_order_id)
+        if order is None:
+            return None
+        if order.get("status") == "open":
+            self.exchange.cancel_order(order["id"], self.symbol(symbol or ""))
+            order = self.exchange.fetch_order(order["id"], self.symbol(symbol or ""))
+        return self._answer(order, symbol)
+
+    def close(self) -> None:
+        close = getattr(self.exchange, "close", None)
+        if callable(close):
+            close()
+
+    # --------------------------------------------------------------------------------
+
+    def _submit_one(self, order: VenueOrder) -> VenueAnswer:
+        try:
+            cid = client_order_id(order.client_order_id, self.style)
+        except ClientIdRejected as exc:
+            return VenueAnswer("rejected", reason="INVALID_CLIENT_ORDER_ID", detail=str(exc))
+        params: dict[str, Any] = {"clientOrderId": cid}
+        if order.tif and order.order_type == "limit":
+            params["timeInForce"] = order.tif.upper()
+        try:
+            placed = self.exchange.create_order(self.symbol(order.symbol), order.order_type, order.side, float(order.qty),
+                                                None if order.limit_px is None else float(order.limit_px), params)
+        except UNCERTAIN as exc:
+            return self._after_uncertain(order, exc)
+        except ccxt.BaseError as exc:
+            reason = next((code for cls, code in REJECTIONS if isinstance(exc, cls)), "VENUE_ERROR")
+            return VenueAnswer("rejected", reason=reason, detail=f"{type(exc).__name__}: {exc}"[:500])
+        return self._answer(placed, order.symbol)
+
+    def _after_uncertain(self, order: VenueOrder, exc: Exception) -> VenueAnswer:
+        """The request may or may not have reached the exchange: look, never resend."""
+        what = f"{type(exc).__name__}: {exc}"[:300]
+        if not self.can_lookup:
+            return VenueAnswer("failed", reason="UNKNOWN_AT_VENUE",
+                               detail=f"{what}; {self.exchange_id} cannot look orders up by client order id, so the order "
+                                      "was not resent: check it at the exchange")
+        try:
+            found = self._find(order.client_order_id, order.symbol, None)
+        except ccxt.BaseError as again:
+            return VenueAnswer("failed", reason="UNKNOWN_AT_VENUE",
+                               detail=f"{what}; the lookup by client order id failed too ({type(again).__name__}); not resent")
+        if found is None:
+            return VenueAnswer("failed", reason="VENUE_ERROR",
+                               detail=f"{what}; the exchange has no order with this client order id, so it was not placed; not resent")
+        return self._answer(found, order.symbol)
+
+    def _find(self, order_id: str, symbol: str | None, venue_order_id: str | None) -> dict[str, Any] | None:
+        market = self.symbol(symbol or "")
+        try:
+            if venue_order_id:
+                return self.exchange.fetch_order(venue_order_id, market)
+            if not self.can_lookup:
+                return None
+            cid = client_order_id(order_id, self.style)
+            return self.exchange.fetch_order(None, market, {self.style.lookup_param: cid})
+        except ccxt.OrderNotFound:
+            return None
+
+    def _answer(self, order: dict[str, Any], symbol: str | None) -> VenueAnswer:
+        filled = _dec(order.get("filled")) or Decimal(0)
+        amount = _dec(order.get("amount"))
+        status = {"closed": "filled", "canceled": "cancelled", "cancelled": "cancelled", "expired": "cancelled",
+                  "rejected": "rejected"}.get(order.get("status") or "", "working")
+        if status == "working" and filled > 0:
+            status = "partially_filled"
+        if status == "filled" and amount is not None and filled < amount:
+            status = "cancelled"  # closed short of the amount
+        fills = self._fills(order, symbol) if filled > 0 else []
+        return VenueAnswer(status, venue_order_id=str(order.get("id")), fills=fills,
+                           reason="VENUE_REJECTED" if status == "rejected" else None,
+                           submitted_at=order.get("datetime"))
+
+    def _fills(self, order: dict[str, Any], symbol: str | None) -> list[dict[str, Any]]:
+        trades = [t for t in order.get("trades") or [] if t.get("id")]
+        if not trades:
+            market = self.symbol(symbol or order.get("symbol") or "")
+            if self.exchange.has.get("fetchOrderTrades"):
+                trades = self.exchange.fetch_order_trades(order["id"], market)
+            else:
+                trades = [t for t in self.exchange.fetch_my_trades(market) if str(t.get("order")) == str(order["id"])]
+        market = self.exchange.markets.get(order.get("symbol") or self.symbol(symbol or "")) or {}
+        return [self._fill(t, market) for t in trades]
+
+    @staticmethod
+    def _fill(trade: dict[str, Any], market: dict[str, Any]) -> dict[str, Any]:
+        """A fill in the Trader's terms: the fee in the quote currency where it can be
+        converted (a base-currency fee at the fill price), and the fee as charged."""
+        px, qty = _dec(trade["price"]), _dec(trade["amount"])
+        fee = trade.get("fee") or {}
+        cost, currency = _dec(fee.get("cost")) or Decimal(0), fee.get("currency")
+        if currency is None or currency == market.get("quote"):
+            quote_fee = cost
+        elif currency == market.get("base"):
+            quote_fee = (cost * px).quantize(Decimal("0.00000001"))
+        else:
+            quote_fee = Decimal(0)  # a third currency: no price for it here; recorded as charged below
+        fill: dict[str, Any] = {"fill_id": str(trade["id"]), "px": str(px), "qty": str(qty), "fee": str(quote_fee),
+                                "ts": trade.get("datetime")}
+        if currency is not None:
+            fill["fee_charged"] = {"cost": str(cost), "currency": currency}
+        return fill

@@ -1,0 +1,172 @@
+"""The ccxt venue against ccxt's real exchange classes (binance: lookup by client order
+id; kraken: UUID-form client ids and no such lookup), their HTTP layer replaced by
+canned responses. Offline: nothing leaves the process."""
+
+from __future__ import annotations
+
+import json
+from decimal import Decimal
+from urllib.parse import parse_qs, urlsplit
+
+import ccxt
+from psycopg.types.json import Jsonb
+
+from trader.venues import VenueOrder
+from trader.venues.ccxt_venue import STYLES, CcxtVenue, client_order_id, order_id_from_client
+
+ULID_ID = "01M87J2R58B88DCBJF9ZBY1D00"
+
+SPOT = {"type": "spot", "spot": True, "margin": False, "swap": False, "future": False, "option": False, "active": True,
+        "contract": False, "linear": None, "inverse": None,
+        "limits": {"amount": {"min": 1e-8, "max": 1e8}, "price": {"min": 1e-8, "max": 1e8}, "cost": {"min": None, "max": None}}}
+BINANCE_MARKET = SPOT | {"id": "BTCUSDT", "symbol": "BTC/USDT", "base": "BTC", "quote": "USDT", "baseId": "BTC", "quoteId": "USDT",
+                         "precision": {"amount": 1e-8, "price": 1e-8},
+                         "info": {"orderTypes": ["LIMIT", "MARKET", "LIMIT_MAKER"], "permissions": ["SPOT"]}}
+KRAKEN_MARKET = SPOT | {"id": "XXBTZUSD", "symbol": "BTC/USD", "base": "BTC", "quote": "USD", "baseId": "XXBT", "quoteId": "ZUSD",
+                        "precision": {"amount": 1e-8, "price": 0.1}, "altname": "XBTUSD", "info": {"altname": "XBTUSD"}}
+
+
+def binance_order(status: str, executed: str, order_id: int = 28, fills=None, cid: str = ULID_ID, typ: str = "MARKET") -> dict:
+    order = {"symbol": "BTCUSDT", "orderId": order_id, "orderListId": -1, "clientOrderId": cid, "transactTime": 1767225600000,
+             "time": 1767225600000, "updateTime": 1767225600000, "price": "0.00000000", "origQty": "1.00000000",
+             "executedQty": executed, "cummulativeQuoteQty": str(Decimal(executed) * 100), "status": status,
+             "timeInForce": "GTC", "type": typ, "side": "BUY"}
+    if fills is not None:
+        order["fills"] = fills
+    return order
+
+
+class Canned:
+    """The exchange's answers by (method, path), each a list consumed in order; an
+    exception instance is raised instead of answering."""
+
+    def __init__(self, answers: dict[tuple[str, str], list]) -> None:
+        self.answers = {k: list(v) for k, v in answers.items()}
+        self.calls: list[tuple[str, str, dict]] = []
+
+    def fetch(self, url: str, method: str = "GET", headers=None, body=None):
+        parts = urlsplit(url)
+        query = {k: v[0] for k, v in parse_qs(parts.query or (body or "")).items()}
+        self.calls.append((method, parts.path, query))
+        answer = self.answers[(method, parts.path)].pop(0)
+        if isinstance(answer, Exception):
+            raise answer
+        return json.loads(json.dumps(answer))
+
+
+def venue(exchange_id: str, answers: dict) -> tuple[CcxtVenue, Canned]:
+    canned = Canned(answers)
+    cls = getattr(ccxt, exchange_id)
+    exchange = type(f"Canned{exchange_id}", (cls,), {"fetch": lambda self, *a, **k: canned.fetch(*a, **k)})(
+        {"apiKey": "key", "secret": "c2VjcmV0"})
+    exchange.set_markets([BINANCE_MARKET if exchange_id == "binance" else KRAKEN_MARKET])
+    return CcxtVenue(f"test_{exchange_id}", {"exchange": exchange_id, "symbols": {"BTC-USD": exchange.symbols[0]}}, exchange), canned
+
+
+ORDER = VenueOrder(client_order_id=ULID_ID, symbol="BTC-USD", side="buy", qty=Decimal("1"))
+
+
+def test_a_fill_with_its_fee_charged_in_the_base_currency():
+    v, canned = venue("binance", {("POST", "/api/v3/order"): [binance_order("FILLED", "1.00000000", fills=[
+        {"price": "100.00000000", "qty": "1.00000000", "commission": "0.00100000", "commissionAsset": "BTC", "tradeId": 56}])]})
+    [answer] = v.submit([ORDER])
+    assert (answer.status, answer.venue_order_id) == ("filled", "28")
+    assert answer.fills == [{"fill_id": "56", "px": "100.0", "qty": "1.0", "fee": "0.10000000", "ts": None,
+                             "fee_charged": {"cost": "0.001", "currency": "BTC"}}], "0.001 BTC at 100 is 0.1 in the quote"
+    method, path, sent = canned.calls[0]
+    assert sent["newClientOrderId"] == ULID_ID, "binance takes the work item id as newClientOrderId"
+
+
+def test_a_partial_fill_followed_to_completion():
+    trade_57 = {"symbol": "BTCUSDT", "id": 57, "orderId": 28, "price": "100.0", "qty": "0.4", "quoteQty": "40",
+                "commission": "0.04", "commissionAsset": "USDT", "time": 1767225600100, "isBuyer": True, "isMaker": False}
+    trade_58 = trade_57 | {"id": 58, "qty": "0.6", "price": "100.5", "commission": "0.0603", "time": 1767225601000}
+    v, canned = venue("binance", {
+        ("POST", "/api/v3/order"): [binance_order("PARTIALLY_FILLED", "0.40000000", fills=[
+            {"price": "100.0", "qty": "0.4", "commission": "0.04", "commissionAsset": "USDT", "tradeId": 57}])],
+        ("GET", "/api/v3/order"): [binance_order("FILLED", "1.00000000")],
+        ("GET", "/api/v3/myTrades"): [[trade_57, trade_58]],
+    })
+    [first] = v.submit([ORDER])
+    assert first.status == "partially_filled" and [f["fill_id"] for f in first.fills] == ["57"]
+    later = v.query(ULID_ID, "BTC-USD", first.venue_order_id)
+    assert later.status == "filled"
+    assert [(f["fill_id"], f["px"], f["qty"], f["fee"]) for f in later.fills] == \
+        [("57", "100.0", "0.4", "0.04"), ("58", "100.5", "0.6", "0.0603")], "each fill keeps the exchange's trade id"
+
+
+def test_a_rejection_maps_to_a_stable_reason():
+    v, _ = venue("binance", {("POST", "/api/v3/order"): [ccxt.InsufficientFunds("binance Account has insufficient balance")]})
+    [answer] = v.submit([ORDER])
+    assert (answer.status, answer.reason) == ("rejected", "INSUFFICIENT_FUNDS")
+    v, _ = venue("binance", {("POST", "/api/v3/order"): [ccxt.BadSymbol("binance does not have market symbol")]})
+    assert v.submit([ORDER])[0].reason == "BAD_SYMBOL"
+
+
+def test_a_timeout_is_reconciled_by_client_order_id_and_never_resent():
+    v, canned = venue("binance", {
+        ("POST", "/api/v3/order"): [ccxt.RequestTimeout("binance POST https://api.binance.com/api/v3/order timed out")],
+        ("GET", "/api/v3/order"): [binance_order("FILLED", "1.00000000")],
+        ("GET", "/api/v3/myTrades"): [[{"symbol": "BTCUSDT", "id": 60, "orderId": 28, "price": "100.0", "qty": "1.0",
+                                         "commission": "0.1", "commissionAsset": "USDT", "time": 1767225600100,
+                                         "isBuyer": True, "isMaker": False}]],
+    })
+    [answer] = v.submit([ORDER])
+    assert (answer.status, [f["fill_id"] for f in answer.fills]) == ("filled", ["60"]), "the order was found, not resent"
+    assert [c[:2] for c in canned.calls].count(("POST", "/api/v3/order")) == 1
+    assert canned.calls[1][2]["origClientOrderId"] == ULID_ID
+
+
+def test_a_timeout_with_no_order_at_the_exchange_fails_without_resending():
+    v, canned = venue("binance", {
+        ("POST", "/api/v3/order"): [ccxt.RequestTimeout("timed out")],
+        ("GET", "/api/v3/order"): [ccxt.OrderNotFound("binance Order does not exist.")],
+    })
+    [answer] = v.submit([ORDER])
+    assert (answer.status, answer.reason) == ("failed", "VENUE_ERROR") and "not resent" in answer.detail
+    assert [c[:2] for c in canned.calls].count(("POST", "/api/v3/order")) == 1
+
+
+def test_an_exchange_without_lookup_by_client_id_fails_the_order_as_unknown():
+    v, canned = venue("kraken", {("POST", "/0/private/AddOrder"): [ccxt.RequestTimeout("kraken POST timed out")]})
+    assert not v.can_lookup
+    [answer] = v.submit([ORDER])
+    assert (answer.status, answer.reason) == ("failed", "UNKNOWN_AT_VENUE")
+    assert len(canned.calls) == 1, "nothing was sent again and nothing else was asked"
+    sent_id = canned.calls[0][2]["cl_ord_id"]
+    assert len(sent_id) == 36 and sent_id.count("-") == 4, "a ULID goes to kraken in UUID form"
+    assert order_id_from_client(sent_id) == ULID_ID, "and comes back to the same work item id"
+
+
+def test_client_ids_are_transformed_only_where_the_exchange_requires_it():
+    assert client_order_id(ULID_ID, STYLES["binance"]) == ULID_ID
+    assert client_order_id("D1", STYLES["kraken"]) == "D1"
+    assert order_id_from_client(client_order_id(ULID_ID, STYLES["kraken"])) == ULID_ID
+    v, canned = venue("binance", {})
+    [answer] = v.submit([VenueOrder(client_order_id="a decision id with spaces that is far too long for binance",
+                                    symbol="BTC-USD", side="buy", qty=Decimal(1))])
+    assert (answer.status, answer.reason) == ("rejected", "INVALID_CLIENT_ORDER_ID") and canned.calls == []
+
+
+def test_cancel_finds_the_order_and_cancels_it():
+    v, canned = venue("binance", {
+        ("GET", "/api/v3/order"): [binance_order("NEW", "0.00000000", typ="LIMIT"), binance_order("CANCELED", "0.00000000", typ="LIMIT")],
+        ("DELETE", "/api/v3/order"): [binance_order("CANCELED", "0.00000000", typ="LIMIT")],
+    })
+    answer = v.cancel(ULID_ID, "BTC-USD")
+    assert (answer.status, answer.fills) == ("cancelled", [])
+    assert [c[:2] for c in canned.calls] == [("GET", "/api/v3/order"), ("DELETE", "/api/v3/order"), ("GET", "/api/v3/order")]
+
+
+def test_a_fee_charged_in_another_currency_is_recorded_as_charged(db):
+    """The report keeps the venue's own fee record beside the quote-currency fee."""
+    v, _ = venue("binance", {("POST", "/api/v3/order"): [binance_order("FILLED", "1.00000000", fills=[
+        {"price": "100.00000000", "qty": "1.00000000", "commission": "0.00050000", "commissionAsset": "BNB", "tradeId": 70}])]})
+    [answer] = v.submit([ORDER])
+    assert answer.fills[0]["fee"] == "0" and answer.fills[0]["fee_charged"] == {"cost": "0.0005", "currency": "BNB"}
+    db.execute("INSERT INTO tr_inbox (id, source, source_id, symbol, order_spec) VALUES (%s, 'decision', %s, 'BTC-USD', "
+               "'{\"side\": \"buy\", \"qty\": 1}')", (ULID_ID, ULID_ID))
+    db.execute("SELECT tr_report_execution(%s, %s)", (ULID_ID, Jsonb({"status": answer.status, "venue": "test_binance",
+                                                                       "venue_order_id": answer.venue_order_id, "fills": answer.fills})))
+    stored = db.execute("SELECT fills->0 FROM tr_strand WHERE kind = 'execution' AND decision_id = %s", (ULID_ID,)).fetchone()[0]
+    assert stored["fee_charged"] == {"cost": "0.0005", "currency": "BNB"} and stored["fee"] == 0
