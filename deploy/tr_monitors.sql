@@ -109,8 +109,14 @@ BEGIN
         END;
         CONTINUE WHEN v_hit IS NULL;
 
+        -- What is left to close: the position less the exits already on their way
+        -- (made by other monitors, in this pass or earlier, and not yet done).
         SELECT quantity INTO v_pos FROM tr_positions WHERE symbol = p_symbol;
-        v_qty := least((v_state->>'qty')::numeric, CASE WHEN v_long THEN greatest(v_pos, 0) ELSE greatest(-v_pos, 0) END);
+        v_qty := least((v_state->>'qty')::numeric,
+                       CASE WHEN v_long THEN greatest(v_pos, 0) ELSE greatest(-v_pos, 0) END
+                       - coalesce((SELECT sum(tr_json_numeric(i.order_spec->'qty')) FROM tr_inbox i
+                                    WHERE i.symbol = p_symbol AND i.source = 'monitor' AND i.state <> 'done'
+                                      AND i.order_spec->>'side' = CASE WHEN v_long THEN 'sell' ELSE 'buy' END), 0));
         IF coalesce(v_qty, 0) <= 0 THEN
             UPDATE tr_strand
                SET monitoring_state = monitoring_state || jsonb_build_object('status', 'closed', 'closed_reason', 'no position left', 'closed_at', clock_timestamp()),

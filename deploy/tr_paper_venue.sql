@@ -108,14 +108,20 @@ BEGIN
         v_impact := coalesce((v_params->>'impact_bps_per_unit')::numeric, 0) * o.qty
                     * coalesce((v_params->'slippage_multipliers'->>o.symbol)::numeric, 1);
         v_px := round(v_touch * (1 + CASE WHEN v_buy THEN 1 ELSE -1 END * v_impact / 10000), 8);
-        IF o.order_type = 'limit' THEN
+        IF v_px <= 0 OR v_impact >= 10000 THEN
+            -- An order that would walk the simulated book to nothing: no such liquidity.
+            v_px := NULL;
+            o.reason := 'INSUFFICIENT_LIQUIDITY';
+        ELSIF o.order_type = 'limit' THEN
             IF (v_buy AND o.limit_px >= v_touch) OR (NOT v_buy AND o.limit_px <= v_touch) THEN
                 v_px := CASE WHEN v_buy THEN least(o.limit_px, v_px) ELSE greatest(o.limit_px, v_px) END;
             ELSE
                 v_px := NULL;
             END IF;
         END IF;
-        IF v_px IS NOT NULL THEN
+        IF o.reason = 'INSUFFICIENT_LIQUIDITY' THEN
+            o.status := 'rejected';
+        ELSIF v_px IS NOT NULL THEN
             o.status := 'filled';
             o.fills := tr_paper_fill(o, v_px, coalesce((v_params->>'fee_bps')::numeric, 0),
                                      o.submitted_at + coalesce((v_params->>'latency_ms')::numeric, 0) * interval '1 millisecond');

@@ -160,7 +160,7 @@ RETURNS TABLE (order_id text, reason text, detail text)
 LANGUAGE sql STABLE SECURITY DEFINER
 SET search_path = pg_catalog, public, pg_temp
 AS $$
-    SELECT o.id, coalesce(c.reason, 'UNKNOWN_ORDER'), coalesce(c.detail, 'no such work item')
+    SELECT o.id, coalesce(c.reason, 'UNKNOWN_ORDER'), CASE WHEN i.id IS NULL THEN 'no such work item' ELSE c.detail END
       FROM unnest(p_order_ids) AS o(id)
       LEFT JOIN tr_inbox i ON i.id = o.id
       LEFT JOIN LATERAL tr_check_order(i.symbol, i.order_spec) c ON i.id IS NOT NULL

@@ -122,6 +122,10 @@ BEGIN
         INSERT INTO tr_positions (symbol, quantity, avg_price, unrealized_pnl, realized_pnl)
         VALUES (v_item.symbol, 0, 0, 0, 0) ON CONFLICT (symbol) DO NOTHING;
         PERFORM 1 FROM tr_positions WHERE symbol = v_item.symbol FOR UPDATE;
+    ELSE
+        -- No fills, but the report may still resize a monitor: the position comes first
+        -- all the same (a symbol without a position has no monitors to touch).
+        PERFORM 1 FROM tr_positions WHERE symbol = v_item.symbol FOR UPDATE;
     END IF;
     PERFORM 1 FROM tr_inbox WHERE id = p_order_id FOR UPDATE;
 

@@ -13,8 +13,12 @@ COMMENT ON COLUMN tr_inbox.submit_intent_at IS
     'When the worker committed its intent to send; set means the order may be at the venue, so a new claim reconciles before sending.';
 COMMENT ON COLUMN tr_inbox.curation IS 'The curation outcome the order was sent with: order_qty, tr_predict, lesson_metadata.';
 
+INSERT INTO tr_settings (key, value, description) VALUES
+    ('inbox.submit_lease', '60 seconds', 'How long a worker holds orders whose intent it has committed: the time it has to send them. Nobody else reconciles them before it ends.');
+
 -- Records the intents of a batch; only items the worker still holds are recorded,
--- and only those may be sent.
+-- and only those may be sent. The lease is extended to inbox.submit_lease, so that no
+-- other worker reconciles (and perhaps sends) an order while this one is sending it.
 CREATE FUNCTION tr_record_intents(p_worker text, p_intents jsonb)
 RETURNS SETOF text
 LANGUAGE sql SECURITY DEFINER
@@ -24,6 +28,7 @@ AS $$
        SET venue = x.venue,
            submit_intent_at = clock_timestamp(),
            curation = x.curation,
+           lease_expires_at = greatest(i.lease_expires_at, clock_timestamp() + tr_setting('inbox.submit_lease')::interval),
            updated_at = clock_timestamp()
       FROM jsonb_to_recordset(p_intents) AS x(order_id text, venue text, curation jsonb)
      WHERE i.id = x.order_id AND i.state = 'claimed' AND i.lease_owner = p_worker
@@ -32,7 +37,7 @@ AS $$
 $$;
 
 COMMENT ON FUNCTION tr_record_intents(text, jsonb) IS
-    'Commits the intent to send for [{order_id, venue, curation}]: returns the ids recorded (those the worker still holds under its lease); only they may be sent.';
+    'Commits the intent to send for [{order_id, venue, curation}] and extends their lease to inbox.submit_lease: returns the ids recorded (those the worker still holds under its lease); only they may be sent, and only before that lease ends.';
 
 -- Reports of a batch in one transaction, in a fixed order (symbol, then order) so
 -- that concurrent batches take position locks in the same order and never deadlock.

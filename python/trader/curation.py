@@ -9,6 +9,7 @@ out is left out of that decision, and the report says so.
 from __future__ import annotations
 
 import logging
+import math
 import time
 from collections.abc import Collection, Sequence
 from concurrent.futures import Future, ThreadPoolExecutor
@@ -42,6 +43,28 @@ class Curated:
                 "tr_predict": self.tr_predict, "lesson_metadata": self.lesson_metadata}
 
 
+def _plain_predictions(predictions: Any) -> dict[str, Any]:
+    """A curator's predictions as JSON the report can carry: Decimals become floats;
+    NaN, infinities and anything JSON cannot hold are refused (the curator fails)."""
+    if not isinstance(predictions, dict):
+        raise ValueError("predictions must be a dict")
+
+    def plain(value: Any) -> Any:
+        if isinstance(value, Decimal):
+            value = float(value)
+        if isinstance(value, float) and not math.isfinite(value):
+            raise ValueError(f"prediction {value} is not a finite number")
+        if isinstance(value, dict):
+            return {str(k): plain(v) for k, v in value.items()}
+        if isinstance(value, (list, tuple)):
+            return [plain(v) for v in value]
+        if value is None or isinstance(value, (str, int, float, bool)):
+            return value
+        raise ValueError(f"prediction of type {type(value).__name__} cannot be recorded")
+
+    return plain(predictions)
+
+
 class LessonEnhancedCuration:
     def __init__(self, curators: Sequence[Curator], served: Collection[str], default_venue: str,
                  threshold: float, timeout_s: float) -> None:
@@ -51,6 +74,7 @@ class LessonEnhancedCuration:
         self.threshold = threshold
         self.timeout_s = timeout_s
         self._pool = ThreadPoolExecutor(max_workers=2 * max(2, len(self.curators)), thread_name_prefix="curator")
+        self._outstanding: dict[str, Future] = {}
 
     def close(self) -> None:
         self._pool.shutdown(wait=False, cancel_futures=True)
@@ -86,7 +110,15 @@ class LessonEnhancedCuration:
         if not curators or not orders:
             return
         started = time.monotonic()
-        futures: dict[str, Future] = {c.name: self._pool.submit(self._judge, c, orders) for c in curators}
+        futures: dict[str, Future] = {}
+        for curator in curators:
+            earlier = self._outstanding.get(curator.name)
+            if earlier is not None and not earlier.done():
+                # A call that never returned still holds a thread: do not give it another.
+                for oid in orders:
+                    failures[oid][curator.name] = "still busy with an earlier batch"
+                continue
+            futures[curator.name] = self._outstanding[curator.name] = self._pool.submit(self._judge, curator, orders)
         for name, future in futures.items():
             remaining = max(0.0, self.timeout_s - (time.monotonic() - started))
             try:
@@ -113,6 +145,7 @@ class LessonEnhancedCuration:
                 score = float(result.score)
                 if not 0.0 <= score <= 1.0:
                     raise ValueError(f"score {score} is outside [0, 1]")
+                result.predictions = _plain_predictions(result.predictions)
                 judged[oid] = result
             except Exception as exc:  # a plug-in's failure must not fail the order
                 errors[oid] = f"{type(exc).__name__}: {exc}"

@@ -87,13 +87,17 @@ def report(conn: psycopg.Connection, reports: Sequence[tuple[str, dict[str, Any]
     try:
         rows = conn.execute("SELECT order_id, execution_id FROM tr_report_executions(%s)", (Jsonb(payload),)).fetchall()
         return dict(rows)
-    except psycopg.errors.DataError as exc:
+    except psycopg.Error as exc:
+        if conn.broken or conn.closed:
+            raise
         event(log, "batch_report_refused", logging.WARNING, error=str(exc), orders=len(reports))
     done: dict[str, str] = {}
     for order_id, body in reports:
         try:
             done[order_id] = conn.execute("SELECT tr_report_execution(%s, %s)", (order_id, Jsonb(body))).fetchone()[0]
-        except (psycopg.errors.DataError, psycopg.errors.ObjectNotInPrerequisiteState, psycopg.errors.NoDataFound) as exc:
+        except psycopg.Error as exc:
+            if conn.broken or conn.closed:
+                raise
             event(log, "report_refused", logging.ERROR, order_id=order_id, error=str(exc), report=body)
             if body.get("status") in ("rejected", "failed"):
                 continue
@@ -101,7 +105,9 @@ def report(conn: psycopg.Connection, reports: Sequence[tuple[str, dict[str, Any]
                       "detail": str(exc)[:500], "venue_order_id": body.get("venue_order_id")}
             try:
                 done[order_id] = conn.execute("SELECT tr_report_execution(%s, %s)", (order_id, Jsonb(failed))).fetchone()[0]
-            except psycopg.errors.Error as again:
+            except psycopg.Error as again:
+                if conn.broken or conn.closed:
+                    raise
                 event(log, "report_refused", logging.ERROR, order_id=order_id, error=str(again))
     return done
 

@@ -73,6 +73,7 @@ class Worker:
         self._venues: dict[str, Venue] = {}
         self._curation: LessonEnhancedCuration | None = None
         self._next_follow = 0.0
+        self._submit_lease_s = 60.0
         self._next_poll: dict[str, float] = {}  # venue -> when its working orders are next asked about
 
     # connections -------------------------------------------------------------------
@@ -92,6 +93,8 @@ class Worker:
                     raise ValueError("no enabled venue in tr_venues")
             if self._curation is None:
                 self._curation = self._build_curation(self._conn)
+            self._submit_lease_s = self._conn.execute(
+                "SELECT extract(epoch FROM tr_setting('inbox.submit_lease')::interval)::float8").fetchone()[0]
             event(log, "connected", worker_id=self.config.worker_id, venues=sorted(self._venues))
         return self._conn
 
@@ -228,14 +231,20 @@ class Worker:
                 by_venue.setdefault(curated.venue or "", []).append((item, curated))
             else:
                 event(log, "lease_lost", logging.WARNING, order_id=item.id)
+        # Orders must be sent while the intent's lease holds; what is not sent by then is
+        # left to the next claim, which finds the venue never saw it.
+        deadline = time.monotonic() + 0.8 * self._submit_lease_s
         for venue_name, batch in by_venue.items():
             venue = self._venues[venue_name]
+            if time.monotonic() >= deadline:
+                event(log, "not_sent_before_lease", logging.WARNING, venue=venue_name, orders=len(batch))
+                continue
             orders = [VenueOrder(client_order_id=item.id, symbol=item.symbol or "", side=item.spec["side"],
                                  qty=curated.order_qty or Decimal(str(item.spec["qty"])),
                                  order_type=item.spec.get("order_type", "market"),
                                  limit_px=None if item.spec.get("limit_px") is None else Decimal(str(item.spec["limit_px"])),
                                  tif=item.spec.get("tif")) for item, curated in batch]
-            answers = venue.submit(orders)
+            answers = venue.submit(orders, deadline=deadline)
             for (item, curated), answer in zip(batch, answers):
                 reports.append((item.id, _report_body(answer, venue_name, curated)))
         lap("submit")
@@ -276,14 +285,18 @@ class Worker:
             self._next_poll[name] = now + self._venues[name].poll_interval_s
         for order in store.working_orders(conn, self._venues):
             venue = self._venues[order.venue]
-            if order.order_id in to_cancel:
-                answer = venue.cancel(order.order_id, order.symbol, order.venue_order_id)
-                if answer is not None and answer.status == "cancelled":
-                    answer.reason = to_cancel[order.order_id]
-                    answer.detail = "cancelled because trading was halted"
-            elif order.venue in due:
-                answer = venue.query(order.order_id, order.symbol, order.venue_order_id)
-            else:
+            try:
+                if order.order_id in to_cancel:
+                    answer = venue.cancel(order.order_id, order.symbol, order.venue_order_id)
+                    if answer is not None and answer.status == "cancelled":
+                        answer.reason = to_cancel[order.order_id]
+                        answer.detail = "cancelled because trading was halted"
+                elif order.venue in due:
+                    answer = venue.query(order.order_id, order.symbol, order.venue_order_id)
+                else:
+                    continue
+            except VenueUnavailable as exc:
+                event(log, "follow_up_failed", logging.WARNING, order_id=order.order_id, venue=order.venue, error=str(exc))
                 continue
             if answer is None:
                 continue

@@ -1,6 +1,6 @@
 -- Exit monitoring: stops and take-profits act the moment a quote crosses them, once.
 BEGIN;
-SELECT plan(26);
+SELECT plan(28);
 
 DELETE FROM tr_strand; DELETE FROM tr_positions; DELETE FROM tr_quotes; DELETE FROM tr_inbox; DELETE FROM tr_risk_state;
 
@@ -117,6 +117,21 @@ INSERT INTO dm_strand (id, symbol, order_spec, tags) VALUES ('M-X', 'MON-X', '{"
 SELECT tr_report_execution('M-X', '{"status": "filled", "venue": "paper_a", "fills": [{"fill_id": "X1", "px": 100, "qty": 1}]}');
 SELECT pg_temp.quote('MON-X', 80, 70);
 SELECT is(pg_temp.monitor('M-X')->>'status', 'active', 'a crossed quote is refused and triggers nothing');
+
+-- Two entries' monitors on a position since reduced: their exits together never
+-- exceed what is left, so the position cannot flip.
+INSERT INTO dm_strand (id, symbol, order_spec, tags) VALUES
+    ('M-2A', 'MON-2', '{"side": "buy", "qty": 5, "stop_loss_px": 95}', ARRAY['trader:execute']),
+    ('M-2B', 'MON-2', '{"side": "buy", "qty": 5, "stop_loss_px": 95}', ARRAY['trader:execute']),
+    ('M-2C', 'MON-2', '{"side": "sell", "qty": 6}', ARRAY['trader:execute']);
+SELECT tr_report_execution('M-2A', '{"status": "filled", "venue": "paper_a", "fills": [{"fill_id": "2A", "px": 100, "qty": 5}]}');
+SELECT tr_report_execution('M-2B', '{"status": "filled", "venue": "paper_a", "fills": [{"fill_id": "2B", "px": 100, "qty": 5}]}');
+SELECT tr_report_execution('M-2C', '{"status": "filled", "venue": "paper_a", "fills": [{"fill_id": "2C", "px": 101, "qty": 6}]}');
+SELECT pg_temp.quote('MON-2', 94, 94.5);
+SELECT is((SELECT sum((order_spec->>'qty')::numeric) FROM tr_inbox WHERE source = 'monitor' AND symbol = 'MON-2'), 4::numeric,
+          'the exits of two triggered monitors add up to the position left, not to each monitor''s size');
+SELECT is((SELECT count(*) FROM tr_strand WHERE kind = 'monitoring' AND symbol = 'MON-2' AND monitoring_state->>'status' IN ('triggered', 'closed')), 2::bigint,
+          'both monitors are done with: one exits the position, the other finds nothing left to close');
 
 SELECT * FROM finish();
 ROLLBACK;

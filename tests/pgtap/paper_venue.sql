@@ -3,7 +3,7 @@
 -- tested and replayed. Expected prices are derived from tr_venues.params here, the
 -- same formula a user reads in the venue's documentation, rounded to 8 places.
 BEGIN;
-SELECT plan(39);
+SELECT plan(40);
 
 DELETE FROM tr_paper_orders; DELETE FROM tr_inbox; DELETE FROM tr_strand; DELETE FROM tr_positions; DELETE FROM tr_quotes;
 
@@ -222,6 +222,13 @@ SELECT throws_ok($$SELECT tr_paper_submit('paper_z', '{"client_order_id": "X2", 
                  '22023', 'no enabled paper venue ''paper_z''', 'an unknown venue refuses orders');
 SELECT is((SELECT count(*) FROM tr_paper_orders WHERE client_order_id IN ('X1', 'X2')), 0::bigint,
           'a refused submission leaves nothing in the book');
+
+INSERT INTO md_strand (symbol, tags, market_data) VALUES ('PV-LIQ', ARRAY['tr:market_update'], '{"bid": 100, "ask": 100.5}');
+SELECT results_eq(
+    $$SELECT p->>'status', p->>'reason', jsonb_array_length(p->'fills')
+        FROM tr_paper_submit('paper_a', '{"client_order_id": "PV-HUGE", "symbol": "PV-LIQ", "side": "sell", "qty": 15000}') p$$,
+    $$VALUES ('rejected', 'INSUFFICIENT_LIQUIDITY', 0)$$,
+    'an order that would walk the simulated book to a zero or negative price is rejected, not filled');
 
 SELECT * FROM finish();
 ROLLBACK;

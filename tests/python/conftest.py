@@ -139,6 +139,7 @@ def start_worker(tmp_path) -> Iterator[Callable[..., WorkerProcess]]:
 
 @pytest.fixture
 def short_lease(db) -> Iterator[None]:
-    db.execute("UPDATE tr_settings SET value = '1 second' WHERE key = 'inbox.lease'")
+    db.execute("UPDATE tr_settings SET value = '1 second' WHERE key IN ('inbox.lease', 'inbox.submit_lease')")
     yield
     db.execute("UPDATE tr_settings SET value = '10 seconds' WHERE key = 'inbox.lease'")
+    db.execute("UPDATE tr_settings SET value = '60 seconds' WHERE key = 'inbox.submit_lease'")

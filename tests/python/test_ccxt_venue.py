@@ -71,7 +71,7 @@ def test_a_fill_with_its_fee_charged_in_the_base_currency():
         {"price": "100.00000000", "qty": "1.00000000", "commission": "0.00100000", "commissionAsset": "BTC", "tradeId": 56}])]})
     [answer] = v.submit([ORDER])
     assert (answer.status, answer.venue_order_id) == ("filled", "28")
-    assert answer.fills == [{"fill_id": "56", "px": "100.0", "qty": "1.0", "fee": "0.10000000", "ts": None,
+    assert answer.fills == [{"fill_id": "56", "px": "100", "qty": "1", "fee": "0.10000000", "ts": None,
                              "fee_charged": {"cost": "0.001", "currency": "BTC"}}], "0.001 BTC at 100 is 0.1 in the quote"
     method, path, sent = canned.calls[0]
     assert sent["newClientOrderId"] == ULID_ID, "binance takes the work item id as newClientOrderId"
@@ -92,7 +92,7 @@ def test_a_partial_fill_followed_to_completion():
     later = v.query(ULID_ID, "BTC-USD", first.venue_order_id)
     assert later.status == "filled"
     assert [(f["fill_id"], f["px"], f["qty"], f["fee"]) for f in later.fills] == \
-        [("57", "100.0", "0.4", "0.04"), ("58", "100.5", "0.6", "0.0603")], "each fill keeps the exchange's trade id"
+        [("57", "100", "0.4", "0.04"), ("58", "100.5", "0.6", "0.0603")], "each fill keeps the exchange's trade id"
 
 
 def test_a_rejection_maps_to_a_stable_reason():
@@ -146,6 +146,22 @@ def test_client_ids_are_transformed_only_where_the_exchange_requires_it():
     [answer] = v.submit([VenueOrder(client_order_id="a decision id with spaces that is far too long for binance",
                                     symbol="BTC-USD", side="buy", qty=Decimal(1))])
     assert (answer.status, answer.reason) == ("rejected", "INVALID_CLIENT_ORDER_ID") and canned.calls == []
+
+
+def test_a_price_from_ccxt_is_kept_to_8_decimal_places():
+    v, _ = venue("binance", {("POST", "/api/v3/order"): [binance_order("FILLED", "1.00000000", fills=[
+        {"price": "0.000001234567", "qty": "1.00000000", "commission": "0", "commissionAsset": "USDT", "tradeId": 80}])]})
+    assert v.submit([ORDER])[0].fills[0]["px"] == "0.00000123"
+
+
+def test_fills_that_cannot_be_read_after_placing_leave_the_order_working():
+    v, canned = venue("binance", {
+        ("POST", "/api/v3/order"): [binance_order("FILLED", "1.00000000")],  # no fills in the answer
+        ("GET", "/api/v3/myTrades"): [ccxt.RequestTimeout("binance GET myTrades timed out")],
+    })
+    [answer] = v.submit([ORDER])
+    assert (answer.status, answer.venue_order_id) == ("working", "28"), "placed: followed up later, never failed"
+    assert [c[:2] for c in canned.calls] == [("POST", "/api/v3/order"), ("GET", "/api/v3/myTrades")]
 
 
 def test_cancel_finds_the_order_and_cancels_it():

@@ -31,6 +31,12 @@ PLUGINS = textwrap.dedent('''
         def evaluate(self, ctx):
             time.sleep(2)
             return CuratorResult(1.0)
+
+    class Odd:
+        """Predicts what JSON cannot carry."""
+        name = "odd_curator"
+        def evaluate(self, ctx):
+            return CuratorResult(0.5, {"slip_bps": float("nan")})
 ''')
 
 
@@ -138,10 +144,14 @@ def test_a_size_lesson_scales_the_quantity_down(db, start_worker):
 def test_a_plugin_curator_takes_part_and_failing_ones_are_skipped(db, start_worker, plugin_path, restore_curation):
     quote(db, "CP-A", "100", "100.02")
     db.execute("UPDATE tr_settings SET value = '300' WHERE key = 'curation.timeout_ms'")
-    worker = start_worker("--curators", "curator_plugins:Sceptic,curator_plugins:Broken,curator_plugins:Slow",
+    worker = start_worker("--curators", "curator_plugins:Sceptic,curator_plugins:Broken,curator_plugins:Slow,curator_plugins:Odd",
                           env={"PYTHONPATH": plugin_path})
     decide(db, "CP-1", "CP-A", {"side": "buy", "qty": "1"})
     r = report(db, "CP-1")
+    decide(db, "CP-2", "CP-A", {"side": "buy", "qty": "1"})
+    second = report(db, "CP-2")
+    assert second["lessons"]["failed_curators"]["slow_curator"] == "still busy with an earlier batch", \
+        "a curator that has not returned is not given another thread"
     assert r["metrics"]["status"] == "filled", "the worker went on"
     curators = r["lessons"]["curators"]
     assert curators["sceptic_curator"] == {"score": 0.25, "weight": 1.0, "predictions": {"fill_prob": 0.5}}
@@ -149,8 +159,9 @@ def test_a_plugin_curator_takes_part_and_failing_ones_are_skipped(db, start_work
     failed = r["lessons"]["failed_curators"]
     assert failed["broken_curator"] == "RuntimeError: model file missing"
     assert failed["slow_curator"].startswith("timed out")
+    assert failed["odd_curator"] == "ValueError: prediction nan is not a finite number"
     assert r["predict"]["fill_prob"] == 0.75, "tr_predict is the weighted mean of the curators that predicted"
     registered = {row[0] for row in db.execute("SELECT curator_type FROM tr_curator_weights").fetchall()}
-    assert {"sceptic_curator", "broken_curator", "slow_curator"} <= registered, "each plug-in got a weight row"
+    assert {"sceptic_curator", "broken_curator", "slow_curator", "odd_curator"} <= registered, "each plug-in got a weight row"
     assert worker.proc.poll() is None
     assert worker.stop() == 0

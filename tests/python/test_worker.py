@@ -188,3 +188,17 @@ def test_sigterm_finishes_the_batch_in_hand_and_exits_cleanly(db, start_worker):
     assert all_done(db, ids), "the batch it held was sent and reported before it exited"
     assert count(db, "SELECT count(*) FROM tr_inbox WHERE state = 'claimed'") == 0, "nothing is left held"
     assert worker.events("stopped")
+
+
+def test_a_report_the_database_refuses_fails_that_order_and_keeps_the_rest(db):
+    from trader import store
+    quote(db, "RF-A", "10", "10.1")
+    ids = decide(db, 2, "RF-A", {"side": "buy", "qty": "1"}, prefix="RF")
+    good = {"status": "filled", "venue": "paper_a", "fills": [{"fill_id": "rf-good", "px": "10.1", "qty": "1"}]}
+    overfilled = {"status": "filled", "venue": "paper_a", "fills": [{"fill_id": "rf-bad", "px": "10.1", "qty": "5"}]}
+    done = store.report(db, [(ids[0], good), (ids[1], overfilled)])
+    assert set(done) == set(ids)
+    statuses = dict(db.execute("SELECT decision_id, exec_metrics->>'status' || '/' || coalesce(exec_metrics->>'reason', '') "
+                               "FROM tr_strand WHERE kind = 'execution'").fetchall())
+    assert statuses == {ids[0]: "filled/", ids[1]: "failed/INVALID_VENUE_REPORT"}
+    assert db.execute("SELECT quantity FROM tr_positions WHERE symbol = 'RF-A'").fetchone()[0] == 1, "nothing accepted was lost"

@@ -58,7 +58,10 @@ class Venue(Protocol):
     #: order whose submission was interrupted is failed as UNKNOWN_AT_VENUE, never resent.
     can_lookup: bool
 
-    def submit(self, orders: Sequence[VenueOrder]) -> list[VenueAnswer]: ...
+    def submit(self, orders: Sequence[VenueOrder], deadline: float | None = None) -> list[VenueAnswer]:
+        """Answers for the orders sent, in order; a venue that sends one at a time stops
+        at `deadline` (time.monotonic()), and the orders after it are not sent."""
+        ...
 
     #: Seconds between follow-ups of an order working at this venue.
     poll_interval_s: float

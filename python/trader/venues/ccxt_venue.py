@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import os
 import re
+import time
 import uuid
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -29,7 +30,7 @@ from typing import Any
 import ccxt
 from ulid import ULID
 
-from trader.venues import VenueAnswer, VenueOrder
+from trader.venues import VenueAnswer, VenueOrder, VenueUnavailable
 
 
 @dataclass(frozen=True)
@@ -90,6 +91,10 @@ def _dec(value: Any) -> Decimal | None:
     return None if value is None else Decimal(str(value))
 
 
+def _dec8(value: Any) -> Decimal:
+    return Decimal(format(Decimal(str(value)).quantize(Decimal("0.00000001")).normalize(), "f"))
+
+
 class CcxtVenue:
     def __init__(self, name: str, params: dict[str, Any], exchange: Any | None = None) -> None:
         self.name = name
@@ -122,21 +127,35 @@ class CcxtVenue:
 
     # the interface -----------------------------------------------------------------
 
-    def submit(self, orders: Sequence[VenueOrder]) -> list[VenueAnswer]:
-        return [self._submit_one(order) for order in orders]
+    def submit(self, orders: Sequence[VenueOrder], deadline: float | None = None) -> list[VenueAnswer]:
+        answers = []
+        for order in orders:
+            if deadline is not None and time.monotonic() >= deadline:
+                break  # the rest stay unsent; the next claim finds the exchange never saw them
+            answers.append(self._submit_one(order))
+        return answers
 
     def query(self, client_order_id_: str, symbol: str | None = None, venue_order_id: str | None = None) -> VenueAnswer | None:
-        order = self._find(client_order_id_, symbol, venue_order_id)
-        return None if order is None else self._answer(order, symbol)
+        try:
+            order = self._find(client_order_id_, symbol, venue_order_id)
+            return None if order is None else self._answer(order, symbol)
+        except ccxt.BaseError as exc:
+            raise VenueUnavailable(f"{self.name}: {type(exc).__name__}: {exc}") from exc
 
     def cancel(self, client_order_id_: str, symbol: str | None = None, venue_order_id: str | None = None) -> VenueAnswer | None:
-        order = self._find(client_order_id_, symbol, venue_order_id)
-        if order is None:
-            return None
-        if order.get("status") == "open":
-            self.exchange.cancel_order(order["id"], self.symbol(symbol or ""))
-            order = self.exchange.fetch_order(order["id"], self.symbol(symbol or ""))
-        return self._answer(order, symbol)
+        try:
+            order = self._find(client_order_id_, symbol, venue_order_id)
+            if order is None:
+                return None
+            if order.get("status") == "open":
+                try:
+                    self.exchange.cancel_order(order["id"], self.symbol(symbol or ""))
+                except ccxt.OrderNotFound:
+                    pass  # it filled or was cancelled meanwhile: the fetch below says which
+                order = self.exchange.fetch_order(order["id"], self.symbol(symbol or ""))
+            return self._answer(order, symbol)
+        except ccxt.BaseError as exc:
+            raise VenueUnavailable(f"{self.name}: {type(exc).__name__}: {exc}") from exc
 
     def close(self) -> None:
         close = getattr(self.exchange, "close", None)
@@ -161,7 +180,12 @@ class CcxtVenue:
         except ccxt.BaseError as exc:
             reason = next((code for cls, code in REJECTIONS if isinstance(exc, cls)), "VENUE_ERROR")
             return VenueAnswer("rejected", reason=reason, detail=f"{type(exc).__name__}: {exc}"[:500])
-        return self._answer(placed, order.symbol)
+        try:
+            return self._answer(placed, order.symbol)
+        except ccxt.BaseError:
+            # Placed, but its fills could not be read now: it is working, and the
+            # follow-ups read them by its exchange id.
+            return VenueAnswer("working", venue_order_id=str(placed.get("id")), submitted_at=placed.get("datetime"))
 
     def _after_uncertain(self, order: VenueOrder, exc: Exception) -> VenueAnswer:
         """The request may or may not have reached the exchange: look, never resend."""
@@ -221,7 +245,8 @@ class CcxtVenue:
     def _fill(trade: dict[str, Any], market: dict[str, Any]) -> dict[str, Any]:
         """A fill in the Trader's terms: the fee in the quote currency where it can be
         converted (a base-currency fee at the fill price), and the fee as charged."""
-        px, qty = _dec(trade["price"]), _dec(trade["amount"])
+        # ccxt hands numbers over as floats: back to the exchange's decimals, 8 places at most.
+        px, qty = _dec8(trade["price"]), _dec8(trade["amount"])
         fee = trade.get("fee") or {}
         cost, currency = _dec(fee.get("cost")) or Decimal(0), fee.get("currency")
         if currency is None or currency == market.get("quote"):

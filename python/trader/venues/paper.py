@@ -38,7 +38,7 @@ class PaperVenue:
             self.close()
             raise VenueUnavailable(f"paper venue {self.name}: {exc}") from exc
 
-    def submit(self, orders: Sequence[VenueOrder]) -> list[VenueAnswer]:
+    def submit(self, orders: Sequence[VenueOrder], deadline: float | None = None) -> list[VenueAnswer]:
         if not orders:
             return []
         rows = self._call("SELECT tr_paper_submit_batch(%s, %s)", (self.name, Jsonb([o.as_json() for o in orders])))
