@@ -173,9 +173,12 @@ class Demo:
             "SELECT curator_type, weight FROM tr_curator_leaderboard").fetchall()
         lines += ["", "curator weights  " + "  ".join(f"{name} {weight:.3f}" for name, weight in weights)]
         lessons = self.decision_maker.execute(
-            "SELECT kind, insight FROM tr_active_lessons WHERE conditions->>'symbol' = ANY(%s) OR kind = 'meta_braid' "
-            "ORDER BY updated_at DESC LIMIT 4", (self.symbols,)).fetchall()
-        lines += ["lessons (%d active)" % len(lessons)] + [f"  {kind}: {insight}" for kind, insight in lessons]
+            "SELECT kind, insight, count(*) OVER () FROM tr_active_lessons "
+            "WHERE conditions->>'symbol' = ANY(%s) OR kind = 'meta_braid' "
+            "ORDER BY (effects ? 'avoid_venue' OR effects ? 'prefer_venue') DESC, updated_at DESC LIMIT 4",
+            (self.symbols,)).fetchall()
+        lines += [f"lessons ({lessons[0][2] if lessons else 0} active; those that change decisions first)"]
+        lines += [f"  {kind}: {insight}" for kind, insight, _ in lessons]
         return "\n".join(lines)
 
     def run(self, duration: float, out: TextIO, settle: float = 15.0) -> DemoStats:

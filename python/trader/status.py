@@ -64,13 +64,23 @@ def _cell(value: Any) -> str:
     return str(value)
 
 
+def _is_number(text: str) -> bool:
+    try:
+        Decimal(text)
+    except ArithmeticError:
+        return text == "-"
+    return True
+
+
 def table(rows: Sequence[dict[str, Any]], columns: Sequence[str]) -> list[str]:
     if not rows:
         return ["  (none)"]
     cells = [[_cell(r[c]) for c in columns] for r in rows]
     widths = [max(len(c), *(len(row[i]) for row in cells)) for i, c in enumerate(columns)]
     lines = ["  " + "  ".join(c.ljust(w) for c, w in zip(columns, widths)).rstrip()]
-    lines += ["  " + "  ".join(v.rjust(w) if i else v.ljust(w) for i, (v, w) in enumerate(zip(row, widths))) for row in cells]
+    numeric = [all(_is_number(row[i]) for row in cells) for i in range(len(columns))]
+    lines += ["  " + "  ".join(v.rjust(w) if numeric[i] else v.ljust(w) for i, (v, w) in enumerate(zip(row, widths))).rstrip()
+              for row in cells]
     return lines
 
 
