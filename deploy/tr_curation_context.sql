@@ -44,50 +44,54 @@ COMMENT ON FUNCTION tr_match_lessons(text, text, text, text, timestamptz) IS
 -- compiling it costs tens of milliseconds on every call for a few rows of work.
 CREATE FUNCTION tr_curation_context(p_order_ids text[])
 RETURNS TABLE (order_id text, context jsonb)
-LANGUAGE sql STABLE SECURITY DEFINER
+LANGUAGE plpgsql STABLE SECURITY DEFINER
 SET search_path = pg_catalog, public, pg_temp
 SET jit = off
 AS $$
-    WITH orders AS (
-        SELECT i.* FROM tr_inbox i WHERE i.id = ANY (p_order_ids)
-    ), weights AS (
-        SELECT jsonb_object_agg(curator_type, jsonb_build_object('weight', weight, 'confidence', confidence)) AS w
-          FROM tr_curator_weights
-    ), exposure AS (
-        SELECT coalesce(sum(abs(quantity * coalesce(mark_price, avg_price))), 0) AS gross FROM tr_positions
-    ), quality AS (
-        SELECT v.name AS venue, s.symbol,
-               jsonb_build_object('n', count(p.*), 'mean_slip_bps', round(avg(p.slippage_bps), 4),
-                                  'mean_latency_ms', round(avg(p.latency_ms), 1),
-                                  'mean_score', round(avg(p.execution_score), 4)) AS q
-          FROM tr_venues v
-         CROSS JOIN (SELECT DISTINCT symbol FROM orders) s
-          LEFT JOIN LATERAL (
-                SELECT * FROM tr_execution_performance e
-                 WHERE e.venue = v.name AND e.symbol = s.symbol
-                 ORDER BY e.created_at DESC
-                 LIMIT tr_setting('curation.quality_window')::integer) p ON true
-         WHERE v.enabled
-         GROUP BY v.name, s.symbol
-    )
-    SELECT o.id, jsonb_build_object(
-        'order', jsonb_build_object('id', o.id, 'source', o.source, 'symbol', o.symbol, 'lifecycle_id', o.lifecycle_id,
-                                    'regime', o.regime, 'timeframe', o.timeframe, 'session_bucket', o.session_bucket,
-                                    'signal_strength', o.signal_strength, 'spec', o.order_spec),
-        'quote', (SELECT jsonb_build_object('bid', q.bid, 'ask', q.ask, 'last', q.last, 'mark', q.mark, 'ts', q.quote_ts)
-                    FROM tr_quotes q WHERE q.symbol = o.symbol),
-        'position', (SELECT jsonb_build_object('quantity', p.quantity, 'avg_price', p.avg_price, 'mark_price', p.mark_price)
-                       FROM tr_positions p WHERE p.symbol = o.symbol),
-        'gross_exposure', (SELECT gross FROM exposure),
-        'risk', (SELECT to_jsonb(r) FROM tr_effective_risk(o.symbol) r),
-        'weights', (SELECT w FROM weights),
-        'venues', (SELECT jsonb_agg(jsonb_build_object('name', v.name, 'adapter', v.adapter, 'params', v.params,
-                                                       'quality', q.q) ORDER BY v.name)
-                     FROM tr_venues v JOIN quality q ON q.venue = v.name AND q.symbol = o.symbol
-                    WHERE v.enabled),
-        'lessons', (SELECT coalesce(jsonb_agg(to_jsonb(l)), '[]')
-                      FROM tr_match_lessons(o.symbol, o.regime, o.timeframe, o.session_bucket) l))
-      FROM orders o
+#variable_conflict use_column
+BEGIN
+    RETURN QUERY
+        WITH orders AS (
+            SELECT i.* FROM tr_inbox i WHERE i.id = ANY (p_order_ids)
+        ), weights AS (
+            SELECT jsonb_object_agg(curator_type, jsonb_build_object('weight', weight, 'confidence', confidence)) AS w
+              FROM tr_curator_weights
+        ), exposure AS (
+            SELECT coalesce(sum(abs(quantity * coalesce(mark_price, avg_price))), 0) AS gross FROM tr_positions
+        ), quality AS (
+            SELECT v.name AS venue, s.symbol,
+                   jsonb_build_object('n', count(p.*), 'mean_slip_bps', round(avg(p.slippage_bps), 4),
+                                      'mean_latency_ms', round(avg(p.latency_ms), 1),
+                                      'mean_score', round(avg(p.execution_score), 4)) AS q
+              FROM tr_venues v
+             CROSS JOIN (SELECT DISTINCT symbol FROM orders) s
+              LEFT JOIN LATERAL (
+                    SELECT * FROM tr_execution_performance e
+                     WHERE e.venue = v.name AND e.symbol = s.symbol
+                     ORDER BY e.created_at DESC
+                     LIMIT tr_setting('curation.quality_window')::integer) p ON true
+             WHERE v.enabled
+             GROUP BY v.name, s.symbol
+        )
+        SELECT o.id, jsonb_build_object(
+            'order', jsonb_build_object('id', o.id, 'source', o.source, 'symbol', o.symbol, 'lifecycle_id', o.lifecycle_id,
+                                        'regime', o.regime, 'timeframe', o.timeframe, 'session_bucket', o.session_bucket,
+                                        'signal_strength', o.signal_strength, 'spec', o.order_spec),
+            'quote', (SELECT jsonb_build_object('bid', q.bid, 'ask', q.ask, 'last', q.last, 'mark', q.mark, 'ts', q.quote_ts)
+                        FROM tr_quotes q WHERE q.symbol = o.symbol),
+            'position', (SELECT jsonb_build_object('quantity', p.quantity, 'avg_price', p.avg_price, 'mark_price', p.mark_price)
+                           FROM tr_positions p WHERE p.symbol = o.symbol),
+            'gross_exposure', (SELECT gross FROM exposure),
+            'risk', (SELECT to_jsonb(r) FROM tr_effective_risk(o.symbol) r),
+            'weights', (SELECT w FROM weights),
+            'venues', (SELECT jsonb_agg(jsonb_build_object('name', v.name, 'adapter', v.adapter, 'params', v.params,
+                                                           'quality', q.q) ORDER BY v.name)
+                         FROM tr_venues v JOIN quality q ON q.venue = v.name AND q.symbol = o.symbol
+                        WHERE v.enabled),
+            'lessons', (SELECT coalesce(jsonb_agg(to_jsonb(l)), '[]')
+                          FROM tr_match_lessons(o.symbol, o.regime, o.timeframe, o.session_bucket) l))
+          FROM orders o;
+END
 $$;
 
 COMMENT ON FUNCTION tr_curation_context(text[]) IS

@@ -148,10 +148,14 @@ COMMENT ON FUNCTION tr_paper_submit(text, jsonb) IS
 
 CREATE FUNCTION tr_paper_submit_batch(p_venue text, p_orders jsonb)
 RETURNS SETOF jsonb
-LANGUAGE sql SECURITY DEFINER
+LANGUAGE plpgsql SECURITY DEFINER
 SET search_path = pg_catalog, public, pg_temp
 AS $$
-    SELECT tr_paper_submit(p_venue, o) FROM jsonb_array_elements(p_orders) WITH ORDINALITY AS t(o, n) ORDER BY n
+#variable_conflict use_column
+BEGIN
+    RETURN QUERY
+        SELECT tr_paper_submit(p_venue, o) FROM jsonb_array_elements(p_orders) WITH ORDINALITY AS t(o, n) ORDER BY n;
+END
 $$;
 
 COMMENT ON FUNCTION tr_paper_submit_batch(text, jsonb) IS 'Submits an array of orders to a paper venue in one call; answers in the same order.';

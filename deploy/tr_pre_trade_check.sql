@@ -157,13 +157,17 @@ COMMENT ON FUNCTION tr_check_order(text, jsonb) IS
 
 CREATE FUNCTION tr_pre_trade_check(p_order_ids text[])
 RETURNS TABLE (order_id text, reason text, detail text)
-LANGUAGE sql STABLE SECURITY DEFINER
+LANGUAGE plpgsql STABLE SECURITY DEFINER
 SET search_path = pg_catalog, public, pg_temp
 AS $$
-    SELECT o.id, coalesce(c.reason, 'UNKNOWN_ORDER'), CASE WHEN i.id IS NULL THEN 'no such work item' ELSE c.detail END
-      FROM unnest(p_order_ids) AS o(id)
-      LEFT JOIN tr_inbox i ON i.id = o.id
-      LEFT JOIN LATERAL tr_check_order(i.symbol, i.order_spec) c ON i.id IS NOT NULL
+#variable_conflict use_column
+BEGIN
+    RETURN QUERY
+        SELECT o.id, coalesce(c.reason, 'UNKNOWN_ORDER'), CASE WHEN i.id IS NULL THEN 'no such work item' ELSE c.detail END
+          FROM unnest(p_order_ids) AS o(id)
+          LEFT JOIN tr_inbox i ON i.id = o.id
+          LEFT JOIN LATERAL tr_check_order(i.symbol, i.order_spec) c ON i.id IS NOT NULL;
+END
 $$;
 
 COMMENT ON FUNCTION tr_pre_trade_check(text[]) IS
@@ -172,14 +176,18 @@ COMMENT ON FUNCTION tr_pre_trade_check(text[]) IS
 -- A halt arriving while orders rest at a venue: the worker cancels these.
 CREATE FUNCTION tr_orders_to_cancel()
 RETURNS TABLE (order_id text, symbol text, reason text)
-LANGUAGE sql STABLE SECURITY DEFINER
+LANGUAGE plpgsql STABLE SECURITY DEFINER
 SET search_path = pg_catalog, public, pg_temp
 AS $$
-    SELECT i.id, i.symbol, 'TRADING_HALTED'
-      FROM tr_inbox i
-     WHERE i.state = 'working'
-       AND (tr_effective_risk(i.symbol)).trading_state = 'halted'
-     ORDER BY i.created_at
+#variable_conflict use_column
+BEGIN
+    RETURN QUERY
+        SELECT i.id, i.symbol, 'TRADING_HALTED'
+          FROM tr_inbox i
+         WHERE i.state = 'working'
+           AND (tr_effective_risk(i.symbol)).trading_state = 'halted'
+         ORDER BY i.created_at;
+END
 $$;
 
 COMMENT ON FUNCTION tr_orders_to_cancel() IS 'Orders working at a venue whose symbol is now halted: the worker cancels and reports them.';

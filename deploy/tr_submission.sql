@@ -21,19 +21,23 @@ INSERT INTO tr_settings (key, value, description) VALUES
 -- other worker reconciles (and perhaps sends) an order while this one is sending it.
 CREATE FUNCTION tr_record_intents(p_worker text, p_intents jsonb)
 RETURNS SETOF text
-LANGUAGE sql SECURITY DEFINER
+LANGUAGE plpgsql SECURITY DEFINER
 SET search_path = pg_catalog, public, pg_temp
 AS $$
-    UPDATE tr_inbox i
-       SET venue = x.venue,
-           submit_intent_at = clock_timestamp(),
-           curation = x.curation,
-           lease_expires_at = greatest(i.lease_expires_at, clock_timestamp() + tr_setting('inbox.submit_lease')::interval),
-           updated_at = clock_timestamp()
-      FROM jsonb_to_recordset(p_intents) AS x(order_id text, venue text, curation jsonb)
-     WHERE i.id = x.order_id AND i.state = 'claimed' AND i.lease_owner = p_worker
-       AND i.lease_expires_at > clock_timestamp()
-    RETURNING i.id
+#variable_conflict use_column
+BEGIN
+    RETURN QUERY
+        UPDATE tr_inbox i
+           SET venue = x.venue,
+               submit_intent_at = clock_timestamp(),
+               curation = x.curation,
+               lease_expires_at = greatest(i.lease_expires_at, clock_timestamp() + tr_setting('inbox.submit_lease')::interval),
+               updated_at = clock_timestamp()
+          FROM jsonb_to_recordset(p_intents) AS x(order_id text, venue text, curation jsonb)
+         WHERE i.id = x.order_id AND i.state = 'claimed' AND i.lease_owner = p_worker
+           AND i.lease_expires_at > clock_timestamp()
+        RETURNING i.id;
+END
 $$;
 
 COMMENT ON FUNCTION tr_record_intents(text, jsonb) IS
@@ -70,15 +74,19 @@ COMMENT ON FUNCTION tr_report_executions(jsonb) IS
 CREATE FUNCTION tr_working_orders(p_venues text[] DEFAULT NULL)
 RETURNS TABLE (order_id text, venue text, symbol text, status text, filled_qty numeric, fill_count integer, curation jsonb,
                venue_order_id text)
-LANGUAGE sql STABLE SECURITY DEFINER
+LANGUAGE plpgsql STABLE SECURITY DEFINER
 SET search_path = pg_catalog, public, pg_temp
 AS $$
-    SELECT i.id, i.venue, i.symbol, s.exec_metrics->>'status', (s.exec_metrics->>'filled_qty')::numeric,
-           jsonb_array_length(coalesce(s.fills, '[]')), i.curation, s.exec_metrics->>'venue_order_id'
-      FROM tr_inbox i
-      LEFT JOIN tr_strand s ON s.kind = 'execution' AND s.decision_id = i.id
-     WHERE i.state = 'working' AND (p_venues IS NULL OR i.venue = ANY (p_venues))
-     ORDER BY i.created_at
+#variable_conflict use_column
+BEGIN
+    RETURN QUERY
+        SELECT i.id, i.venue, i.symbol, s.exec_metrics->>'status', (s.exec_metrics->>'filled_qty')::numeric,
+               jsonb_array_length(coalesce(s.fills, '[]')), i.curation, s.exec_metrics->>'venue_order_id'
+          FROM tr_inbox i
+          LEFT JOIN tr_strand s ON s.kind = 'execution' AND s.decision_id = i.id
+         WHERE i.state = 'working' AND (p_venues IS NULL OR i.venue = ANY (p_venues))
+         ORDER BY i.created_at;
+END
 $$;
 
 COMMENT ON FUNCTION tr_working_orders(text[]) IS 'Orders working at the given venues (all when NULL), with their last reported status and fills.';
