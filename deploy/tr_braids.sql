@@ -240,8 +240,7 @@ SELECT s.id, s.kind, s.lesson_metadata->'lesson'->'conditions' AS conditions, s.
        (s.lesson_metadata->'lesson'->>'expires_at')::timestamptz AS expires_at, s.updated_at
   FROM tr_strand s
  WHERE s.kind IN ('braid', 'meta_braid')
-   AND coalesce((s.lesson_metadata->'lesson'->>'active')::boolean, true)
-   AND coalesce((s.lesson_metadata->'lesson'->>'expires_at')::timestamptz > clock_timestamp(), true)
+   AND tr_lesson_in_force(s.lesson_metadata->'lesson', clock_timestamp())
  ORDER BY s.kind, s.updated_at DESC;
 
 COMMENT ON VIEW tr_active_lessons IS 'Lessons in force, with their conditions, effects, insight and evidence.';

@@ -14,6 +14,19 @@ INSERT INTO tr_settings (key, value, description) VALUES
 CREATE INDEX tr_strand_lessons ON tr_strand (kind, symbol) WHERE kind IN ('braid', 'meta_braid');
 COMMENT ON INDEX tr_strand_lessons IS 'Addition: the lessons read for every curated batch.';
 
+-- One rule for whether a lesson is in force, used wherever lessons are read.
+CREATE FUNCTION tr_lesson_in_force(p_lesson jsonb, p_now timestamptz)
+RETURNS boolean
+LANGUAGE sql STABLE
+AS $$
+    SELECT jsonb_typeof(p_lesson) = 'object'
+       AND coalesce((p_lesson->>'active')::boolean, true)
+       AND (p_lesson->>'expires_at' IS NULL OR (p_lesson->>'expires_at')::timestamptz > p_now)
+$$;
+
+COMMENT ON FUNCTION tr_lesson_in_force(jsonb, timestamptz) IS
+    'Whether a lesson (lesson_metadata.lesson) is in force at p_now: an object, not marked inactive, not expired.';
+
 -- Lessons whose conditions hold for a decision's context (a condition absent from a
 -- lesson matches anything; a venue condition is kept for the worker, which knows the
 -- venue only when it chooses one), most specific first, braids before meta-braids.
@@ -27,9 +40,7 @@ AS $$
       FROM public.tr_strand s
      CROSS JOIN LATERAL (SELECT s.lesson_metadata->'lesson' AS l) x
      WHERE s.kind IN ('braid', 'meta_braid')
-       AND jsonb_typeof(l) = 'object'
-       AND coalesce((l->>'active')::boolean, true)
-       AND (l->>'expires_at' IS NULL OR (l->>'expires_at')::timestamptz > p_now)
+       AND public.tr_lesson_in_force(l, p_now)
        AND (NOT coalesce(l->'conditions', '{}') ? 'symbol' OR l->'conditions'->>'symbol' = p_symbol)
        AND (NOT coalesce(l->'conditions', '{}') ? 'regime' OR l->'conditions'->>'regime' = p_regime)
        AND (NOT coalesce(l->'conditions', '{}') ? 'timeframe' OR l->'conditions'->>'timeframe' = p_timeframe)
@@ -116,7 +127,7 @@ $$;
 
 COMMENT ON FUNCTION tr_register_curator(text) IS 'Gives a curator a weight row (1.0, confidence 0.5) unless it has one.';
 
-REVOKE EXECUTE ON FUNCTION tr_match_lessons(text, text, text, text, timestamptz), tr_curation_context(text[]),
+REVOKE EXECUTE ON FUNCTION tr_lesson_in_force(jsonb, timestamptz), tr_match_lessons(text, text, text, text, timestamptz), tr_curation_context(text[]),
                            tr_register_curator(text) FROM PUBLIC;
 GRANT EXECUTE ON FUNCTION tr_curation_context(text[]), tr_register_curator(text) TO tr_worker;
 

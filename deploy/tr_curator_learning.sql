@@ -152,8 +152,7 @@ BEGIN
               JOIN tr_curator_weights c ON c.curator_type = e.key
              WHERE s.kind IN ('braid', 'meta_braid')
                AND jsonb_typeof(s.lesson_metadata->'lesson'->'effects'->'curator_weight') = 'object'
-               AND coalesce((s.lesson_metadata->'lesson'->>'active')::boolean, true)
-               AND (s.lesson_metadata->'lesson'->>'expires_at' IS NULL OR (s.lesson_metadata->'lesson'->>'expires_at')::timestamptz > p_now)
+               AND tr_lesson_in_force(s.lesson_metadata->'lesson', p_now)
                AND tr_json_numeric(e.value) IS NOT NULL
                AND NOT coalesce(c.lesson_adjustments, '{}') ? s.id
              GROUP BY e.key) a
