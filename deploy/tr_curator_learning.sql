@@ -40,20 +40,39 @@ CREATE TABLE tr_curator_weight_history (
 CREATE INDEX tr_curator_weight_history_curator ON tr_curator_weight_history (curator_type, created_at DESC);
 COMMENT ON TABLE tr_curator_weight_history IS 'Every weight a curator has had, with the evidence that moved it.';
 
+-- PL/pgSQL: called three times per report, and a SQL function with a subquery would
+-- be planned again on every call.
 CREATE FUNCTION tr_prediction_accuracy(p_predictions jsonb, p_score numeric, p_outcome jsonb, p_execution_score numeric)
 RETURNS numeric
-LANGUAGE sql IMMUTABLE
+LANGUAGE plpgsql IMMUTABLE
+SET search_path = pg_catalog, public, pg_temp
 AS $$
-    SELECT round(coalesce(
-        (SELECT avg(a) FROM (VALUES
-            (CASE WHEN public.tr_json_numeric(p_predictions->'fill_prob') IS NOT NULL AND public.tr_json_numeric(p_outcome->'fill_ratio') IS NOT NULL
-                  THEN greatest(0, 1 - abs(public.tr_json_numeric(p_predictions->'fill_prob') - public.tr_json_numeric(p_outcome->'fill_ratio'))) END),
-            (CASE WHEN public.tr_json_numeric(p_predictions->'slip_bps') IS NOT NULL AND public.tr_json_numeric(p_outcome->'slip_bps') IS NOT NULL
-                  THEN 1 / (1 + abs(public.tr_json_numeric(p_predictions->'slip_bps') - public.tr_json_numeric(p_outcome->'slip_bps')) / 10) END),
-            (CASE WHEN public.tr_json_numeric(p_predictions->'latency_ms') IS NOT NULL AND public.tr_json_numeric(p_outcome->'latency_ms') IS NOT NULL
-                  THEN 1 / (1 + abs(public.tr_json_numeric(p_predictions->'latency_ms') - public.tr_json_numeric(p_outcome->'latency_ms')) / 100) END)
-        ) AS t(a)),
-        greatest(0, 1 - abs(p_score - p_execution_score))), 4)
+DECLARE
+    v_sum numeric := 0;
+    v_n   integer := 0;
+    v_p   numeric;
+    v_o   numeric;
+BEGIN
+    v_p := tr_json_numeric(p_predictions->'fill_prob');
+    v_o := tr_json_numeric(p_outcome->'fill_ratio');
+    IF v_p IS NOT NULL AND v_o IS NOT NULL THEN
+        v_sum := v_sum + greatest(0, 1 - abs(v_p - v_o)); v_n := v_n + 1;
+    END IF;
+    v_p := tr_json_numeric(p_predictions->'slip_bps');
+    v_o := tr_json_numeric(p_outcome->'slip_bps');
+    IF v_p IS NOT NULL AND v_o IS NOT NULL THEN
+        v_sum := v_sum + 1 / (1 + abs(v_p - v_o) / 10); v_n := v_n + 1;
+    END IF;
+    v_p := tr_json_numeric(p_predictions->'latency_ms');
+    v_o := tr_json_numeric(p_outcome->'latency_ms');
+    IF v_p IS NOT NULL AND v_o IS NOT NULL THEN
+        v_sum := v_sum + 1 / (1 + abs(v_p - v_o) / 100); v_n := v_n + 1;
+    END IF;
+    IF v_n = 0 THEN
+        RETURN round(greatest(0, 1 - abs(p_score - p_execution_score)), 4);
+    END IF;
+    RETURN round(v_sum / v_n, 4);
+END
 $$;
 
 COMMENT ON FUNCTION tr_prediction_accuracy(jsonb, numeric, jsonb, numeric) IS
