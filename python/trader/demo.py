@@ -19,7 +19,6 @@ from dataclasses import dataclass, field
 from decimal import Decimal
 from typing import Any, TextIO
 
-import psycopg
 from psycopg.types.json import Jsonb
 
 from trader.db import connect
