@@ -25,17 +25,19 @@ LANGUAGE plpgsql SECURITY DEFINER
 SET search_path = pg_catalog, public, pg_temp
 AS $$
 #variable_conflict use_column
+DECLARE
+    v_now timestamptz := clock_timestamp();
 BEGIN
     RETURN QUERY
         UPDATE tr_inbox i
            SET venue = x.venue,
-               submit_intent_at = clock_timestamp(),
+               submit_intent_at = v_now,
                curation = x.curation,
-               lease_expires_at = greatest(i.lease_expires_at, clock_timestamp() + tr_setting('inbox.submit_lease')::interval),
-               updated_at = clock_timestamp()
+               lease_expires_at = greatest(i.lease_expires_at, v_now + tr_setting('inbox.submit_lease')::interval),
+               updated_at = v_now
           FROM jsonb_to_recordset(p_intents) AS x(order_id text, venue text, curation jsonb)
          WHERE i.id = x.order_id AND i.state = 'claimed' AND i.lease_owner = p_worker
-           AND i.lease_expires_at > clock_timestamp()
+           AND i.lease_expires_at > v_now
         RETURNING i.id;
 END
 $$;

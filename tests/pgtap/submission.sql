@@ -2,7 +2,7 @@
 -- items it still holds), the batch of reports after, the orders resting at venues,
 -- and claims restricted to the venues a worker serves.
 BEGIN;
-SELECT plan(27);
+SELECT plan(28);
 
 DELETE FROM tr_paper_orders; DELETE FROM tr_inbox; DELETE FROM tr_strand; DELETE FROM tr_positions; DELETE FROM tr_quotes;
 DELETE FROM tr_execution_performance;
@@ -39,6 +39,8 @@ SELECT results_eq(
     $$SELECT venue, curation, submit_intent_at IS NOT NULL, state, lease_owner FROM tr_inbox WHERE id = 'S1'$$,
     $$VALUES ('paper_a', '{"order_qty": 2, "tr_predict": {"fill_prob": 0.9}}'::jsonb, true, 'claimed', 'w1')$$,
     'a recorded intent keeps the venue, the curation and when it was committed, and the claim stays the worker''s');
+SELECT ok((SELECT lease_expires_at >= submit_intent_at + tr_setting('inbox.submit_lease')::interval FROM tr_inbox WHERE id = 'S1'),
+          'recording the intent extends the lease to inbox.submit_lease, so nobody reconciles the order while it is being sent');
 SELECT results_eq(
     $$SELECT id, venue, curation, submit_intent_at FROM tr_inbox WHERE id IN ('S2', 'S3') ORDER BY id$$,
     $$VALUES ('S2', NULL::text, NULL::jsonb, NULL::timestamptz), ('S3', NULL, NULL, NULL)$$,
