@@ -186,3 +186,41 @@ def test_a_fee_charged_in_another_currency_is_recorded_as_charged(db):
                                                                        "venue_order_id": answer.venue_order_id, "fills": answer.fills})))
     stored = db.execute("SELECT fills->0 FROM tr_strand WHERE kind = 'execution' AND decision_id = %s", (ULID_ID,)).fetchone()[0]
     assert stored["fee_charged"] == {"cost": "0.0005", "currency": "BNB"} and stored["fee"] == 0
+
+
+def test_a_worker_trades_through_a_ccxt_venue_and_reconciles_a_timeout(db):
+    """The worker loop, in process, with a ccxt venue whose HTTP answers are canned: one
+    order fills; the next one's submission times out and is found by client order id."""
+    from trader.worker import Worker, WorkerConfig
+
+    db.execute("INSERT INTO tr_venues (name, adapter, params) VALUES ('test_binance', 'ccxt', "
+               "'{\"exchange\": \"binance\", \"symbols\": {\"BTC-USD\": \"BTC/USDT\"}, \"poll_interval_s\": 0}')")
+    db.execute("INSERT INTO md_strand (symbol, tags, market_data) VALUES ('BTC-USD', ARRAY['tr:market_update'], "
+               "'{\"bid\": 99.9, \"ask\": 100.1}')")
+    trade = {"symbol": "BTCUSDT", "orderId": 31, "price": "100.0", "qty": "1.0", "commission": "0.001",
+             "commissionAsset": "BTC", "time": 1767225600100, "isBuyer": True, "isMaker": False}
+    v, canned = venue("binance", {
+        ("POST", "/api/v3/order"): [
+            binance_order("FILLED", "1.00000000", order_id=30, cid="CX-1", fills=[
+                {"price": "100.0", "qty": "1.0", "commission": "0.001", "commissionAsset": "BTC", "tradeId": 90}]),
+            ccxt.RequestTimeout("binance POST timed out"),
+        ],
+        ("GET", "/api/v3/order"): [binance_order("FILLED", "1.00000000", order_id=31, cid="CX-2")],
+        ("GET", "/api/v3/myTrades"): [[trade | {"id": 91}]],
+    })
+    worker = Worker(WorkerConfig(venues=["test_binance"], listen=False, worker_id="in-process"))
+    worker._venues = {"test_binance": v}
+    try:
+        for order_id in ("CX-1", "CX-2"):
+            db.execute("INSERT INTO dm_strand (id, symbol, order_spec, tags) VALUES (%s, 'BTC-USD', "
+                       "'{\"side\": \"buy\", \"qty\": 1, \"venue\": \"test_binance\"}', ARRAY['trader:execute'])", (order_id,))
+            assert worker.tick()
+    finally:
+        worker._close()
+        db.execute("DELETE FROM tr_venues WHERE name = 'test_binance'")
+    rows = dict(db.execute("SELECT decision_id, jsonb_build_array(exec_metrics->>'status', exec_metrics->>'venue_order_id', "
+                           "fills->0->>'fill_id', (exec_metrics->>'fees')::numeric) FROM tr_strand WHERE kind = 'execution'").fetchall())
+    assert rows == {"CX-1": ["filled", "30", "90", Decimal("0.1")], "CX-2": ["filled", "31", "91", Decimal("0.1")]}, \
+        "filled with the exchange's trade ids; the base-currency fee converted to the quote"
+    assert [c[:2] for c in canned.calls].count(("POST", "/api/v3/order")) == 2, "the timed-out order was not sent again"
+    assert db.execute("SELECT quantity FROM tr_positions WHERE symbol = 'BTC-USD'").fetchone()[0] == 2
