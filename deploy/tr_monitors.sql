@@ -100,7 +100,7 @@ BEGIN
         v_state := v_m.monitoring_state;
         v_long := v_state->>'side' = 'long';
         -- A long exits into the bid, a short into the ask.
-        v_px := CASE WHEN v_long THEN coalesce(v_quote.bid, v_quote.last) ELSE coalesce(v_quote.ask, v_quote.last) END;
+        v_px := tr_touch_price(v_quote, CASE WHEN v_long THEN 'sell' ELSE 'buy' END);
         v_hit := CASE
             WHEN v_long AND v_px <= (v_state->>'stop_loss_px')::numeric THEN 'stop_loss'
             WHEN v_long AND v_px >= (v_state->>'take_profit_px')::numeric THEN 'take_profit'

@@ -100,7 +100,7 @@ BEGIN
     v_buy := o.side = 'buy';
 
     SELECT * INTO v_quote FROM tr_quotes WHERE symbol = o.symbol;
-    v_touch := CASE WHEN v_buy THEN coalesce(v_quote.ask, v_quote.last) ELSE coalesce(v_quote.bid, v_quote.last) END;
+    v_touch := tr_touch_price(v_quote, o.side);
     IF v_touch IS NULL THEN
         o.status := 'rejected';
         o.reason := 'NO_MARKET_DATA';
@@ -210,8 +210,8 @@ BEGIN
     FOR o IN
         SELECT * FROM tr_paper_orders p
          WHERE p.symbol = v_quote.symbol AND p.status = 'working'
-           AND ((p.side = 'buy' AND coalesce(v_quote.ask, v_quote.last) <= p.limit_px)
-             OR (p.side = 'sell' AND coalesce(v_quote.bid, v_quote.last) >= p.limit_px))
+           AND (p.side = 'buy' AND tr_touch_price(v_quote, 'buy') <= p.limit_px
+             OR p.side = 'sell' AND tr_touch_price(v_quote, 'sell') >= p.limit_px)
          ORDER BY p.submitted_at
            FOR UPDATE
     LOOP

@@ -26,4 +26,16 @@ COMMENT ON COLUMN tr_positions.realized_pnl_exact IS
     'Addition: the unrounded cumulative realized PnL, so that rounding never compounds.';
 COMMENT ON CONSTRAINT tr_positions_symbol_key ON tr_positions IS 'Addition: netting keeps one position per symbol.';
 
+-- The one rule for "does this order increase the position": it opens from flat, adds
+-- on the position's side, or flips past it. Reduce-only checks and the risk curator ask it.
+CREATE FUNCTION tr_increases_position(p_position numeric, p_signed_qty numeric)
+RETURNS boolean
+LANGUAGE sql IMMUTABLE PARALLEL SAFE
+AS $$
+    SELECT p_position = 0 OR sign(p_position) = sign(p_signed_qty) OR abs(p_signed_qty) > abs(p_position)
+$$;
+
+COMMENT ON FUNCTION tr_increases_position(numeric, numeric) IS
+    'Whether a signed order quantity increases a signed position: opens from flat, adds on its side, or flips past it.';
+
 COMMIT;

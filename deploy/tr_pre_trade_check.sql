@@ -111,7 +111,7 @@ BEGIN
     v_qty := tr_json_numeric(p_spec->'qty');
     v_pos := coalesce((SELECT quantity FROM tr_positions WHERE symbol = p_symbol), 0);
     v_after := v_pos + v_dir * v_qty;
-    v_increase := v_pos = 0 OR sign(v_pos) = v_dir OR v_qty > abs(v_pos);
+    v_increase := tr_increases_position(v_pos, v_dir * v_qty);
     IF v_increase AND (v_risk.trading_state = 'reducing' OR coalesce((p_spec->>'reduce_only')::boolean, false)) THEN
         reason := 'REDUCE_ONLY_VIOLATION';
         detail := format('%s %s would %s the position of %s (%s)', p_spec->>'side', v_qty,
@@ -128,8 +128,7 @@ BEGIN
         IF p_spec->>'order_type' = 'limit' THEN
             v_px := tr_json_numeric(p_spec->'limit_px');
         ELSE
-            SELECT CASE v_dir WHEN 1 THEN coalesce(ask, mark) ELSE coalesce(bid, mark) END INTO v_px
-              FROM tr_quotes WHERE symbol = p_symbol;
+            SELECT tr_touch_price(q, p_spec->>'side') INTO v_px FROM tr_quotes q WHERE q.symbol = p_symbol;
         END IF;
         IF v_px IS NULL THEN
             reason := 'NO_MARKET_DATA';

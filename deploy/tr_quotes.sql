@@ -48,6 +48,20 @@ $$;
 
 COMMENT ON FUNCTION tr_check_price(text, numeric) IS 'Raises 22023 unless p_px is a usable price.';
 
+-- The one rule for the price an order meets now: the ask for a buy, the bid for a
+-- sell, else the last trade, else the mark. Paper fills, monitor exits, notional
+-- checks and curation all ask it, so they can never disagree.
+CREATE FUNCTION tr_touch_price(p_quote tr_quotes, p_side text)
+RETURNS numeric
+LANGUAGE sql IMMUTABLE
+AS $$
+    SELECT CASE p_side WHEN 'buy'  THEN coalesce(p_quote.ask, p_quote.last, p_quote.mark)
+                       WHEN 'sell' THEN coalesce(p_quote.bid, p_quote.last, p_quote.mark) END
+$$;
+
+COMMENT ON FUNCTION tr_touch_price(tr_quotes, text) IS
+    'The price an order on p_side meets at this quote: ask for a buy, bid for a sell, else last, else mark; NULL without a quote.';
+
 -- Marks the position (if any) at p_mark, under the position's row lock. Returns the
 -- position, or NULL when the symbol has none.
 CREATE FUNCTION tr_remark(p_symbol text, p_mark numeric, p_at timestamptz)

@@ -5,7 +5,7 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 export TEST_DB=trader_test
-exec pg_virtualenv -v 15 \
+exec pg_virtualenv -t -v 15 \
     -o shared_preload_libraries=pg_cron \
     -o cron.database_name=$TEST_DB \
     -o cron.use_background_workers=on \
