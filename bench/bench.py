@@ -107,7 +107,7 @@ class BenchWorker:
 
 
 def prepare(conn: psycopg.Connection) -> None:
-    conn.execute("TRUNCATE tr_paper_orders, tr_inbox, tr_strand, tr_positions, tr_execution_performance, dm_strand")
+    conn.execute("TRUNCATE tr_paper_orders, tr_fills, tr_inbox, tr_strand, tr_positions, tr_execution_performance, dm_strand")
     conn.execute("INSERT INTO md_strand (symbol, tags, market_data) VALUES (%s, ARRAY['tr:market_update'], %s)",
                  (SYMBOL, Jsonb({"bid": "100", "ask": "100.02"})))
 

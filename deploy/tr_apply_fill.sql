@@ -4,7 +4,6 @@
 -- strand: the trade outcomes a user asks about first, and what the learning loop braids.
 BEGIN;
 
-ALTER TABLE tr_positions ADD COLUMN cycle jsonb;
 
 -- The orders of each open cycle, one row each: a cycle can run to thousands of
 -- orders, and appending to a JSON list would rewrite it on every fill.
@@ -19,8 +18,6 @@ COMMENT ON TABLE tr_cycle_orders IS
     'The orders that have filled in each symbol''s open position cycle; emptied into the position strand when the cycle closes or flips.';
 GRANT SELECT ON tr_cycle_orders TO tr_worker, tr_inspector;
 
-COMMENT ON COLUMN tr_positions.cycle IS
-    'Addition: the open position cycle (from flat or a flip): strand_id, side, opened_at, entry_qty, entry_value, exit_qty, exit_value, fees, realized (its orders are in tr_cycle_orders). NULL when flat.';
 
 -- Raises on input no venue could have produced. Quantities and prices past 8 decimal
 -- places are refused, not rounded: rounding them would silently change the position.

@@ -40,7 +40,7 @@ CREATE TABLE tr_unapplied_input (
     source_table text NOT NULL,
     strand_id    text NOT NULL,
     symbol       text,
-    reason       text NOT NULL CHECK (reason ~ '^[A-Z][A-Z0-9_]*$'),
+    reason       text NOT NULL REFERENCES tr_reason_codes (code),
     detail       text NOT NULL,
     payload      jsonb,
     created_at   timestamptz NOT NULL DEFAULT clock_timestamp()

@@ -12,6 +12,9 @@ CREATE TABLE tr_positions (
     updated_at         timestamptz DEFAULT now(),
     avg_price_exact    numeric NOT NULL DEFAULT 0,
     realized_pnl_exact numeric NOT NULL DEFAULT 0,
+    mark_price         numeric,
+    marked_at          timestamptz,
+    cycle              jsonb,
     CONSTRAINT tr_positions_symbol_key UNIQUE (symbol)
 );
 
@@ -24,6 +27,11 @@ COMMENT ON COLUMN tr_positions.avg_price_exact IS
     'Addition: the unrounded average price that later fills compute with, so that rounding never compounds.';
 COMMENT ON COLUMN tr_positions.realized_pnl_exact IS
     'Addition: the unrounded cumulative realized PnL, so that rounding never compounds.';
+COMMENT ON COLUMN tr_positions.mark_price IS
+    'Addition: the price unrealized_pnl is marked at: the latest quote''s mark, else the latest fill''s price.';
+COMMENT ON COLUMN tr_positions.marked_at IS 'Addition: the time of the quote or fill mark_price comes from.';
+COMMENT ON COLUMN tr_positions.cycle IS
+    'Addition: the open position cycle (from flat or a flip): strand_id, side, opened_at, entry_qty, entry_value, exit_qty, exit_value, fees, realized (its orders are in tr_cycle_orders). NULL when flat.';
 COMMENT ON CONSTRAINT tr_positions_symbol_key ON tr_positions IS 'Addition: netting keeps one position per symbol.';
 
 -- The one rule for "does this order increase the position": it opens from flat, adds

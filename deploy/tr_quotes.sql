@@ -8,13 +8,6 @@ BEGIN;
 INSERT INTO tr_settings (key, value, description) VALUES
     ('quotes.max_clock_skew', '5 minutes', 'How far ahead of the database clock a quote''s ts may be before the quote is refused as INVALID_TIMESTAMP (an interval).');
 
-ALTER TABLE tr_positions
-    ADD COLUMN mark_price numeric,
-    ADD COLUMN marked_at  timestamptz;
-
-COMMENT ON COLUMN tr_positions.mark_price IS
-    'Addition: the price unrealized_pnl is marked at: the latest quote''s mark, else the latest fill''s price.';
-COMMENT ON COLUMN tr_positions.marked_at IS 'Addition: the time of the quote or fill mark_price comes from.';
 
 CREATE TABLE tr_quotes (
     symbol     text PRIMARY KEY,
@@ -138,6 +131,11 @@ BEGIN
     IF symbol IS NULL THEN
         reason := 'MISSING_SYMBOL'; detail := 'the quote names no symbol (row column symbol or market_data.symbol)';
         RETURN;
+    ELSIF length(symbol) > 64 THEN
+        -- Symbols are keys (tr_quotes, tr_positions): a longer one would fail the peer's insert on the index.
+        reason := 'INVALID_SYMBOL'; detail := format('symbol: longer than 64 characters (%s...)', left(symbol, 32));
+        symbol := NULL;
+        RETURN;
     END IF;
     IF jsonb_typeof(p_data) IS DISTINCT FROM 'object' THEN
         reason := 'INVALID_MARKET_DATA'; detail := 'market_data is not a JSON object';
@@ -147,7 +145,7 @@ BEGIN
         CONTINUE WHEN coalesce(jsonb_typeof(p_data->v_key), 'null') = 'null';
         v_px := tr_json_numeric(p_data->v_key);
         IF v_px IS NULL OR v_px <= 0 OR v_px >= 1e12 THEN
-            reason := 'INVALID_PRICE'; detail := format('%s is not a positive price below 10^12: %s', v_key, p_data->v_key);
+            reason := 'INVALID_PRICE'; detail := format('%s is not a positive price below 10^12: %s', v_key, left((p_data->v_key)::text, 64));
             RETURN;
         END IF;
         CASE v_key WHEN 'bid' THEN bid := v_px; WHEN 'ask' THEN ask := v_px; ELSE last := v_px; END CASE;

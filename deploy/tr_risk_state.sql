@@ -36,6 +36,12 @@ BEGIN
     scope := nullif(btrim(p_data->>'scope'), '');
     IF scope IS NULL OR jsonb_typeof(p_data->'scope') <> 'string' THEN
         reason := 'MISSING_SCOPE'; detail := 'scope must be ''global'' or a symbol';
+        scope := NULL;
+        RETURN;
+    ELSIF length(scope) > 64 THEN
+        -- The scope is tr_risk_state's key: a longer one would fail the peer's insert on the index.
+        reason := 'MISSING_SCOPE'; detail := format('scope: longer than 64 characters (%s...)', left(scope, 32));
+        scope := NULL;
         RETURN;
     END IF;
     IF p_data ? 'trading_state' THEN
@@ -77,7 +83,7 @@ DECLARE
 BEGIN
     u := tr_parse_risk_update(NEW.risk_update);
     IF u.reason IS NOT NULL THEN
-        PERFORM tr_record_unapplied(TG_TABLE_NAME, NEW.id, coalesce(u.scope, NEW.symbol), u.reason, u.detail, NEW.risk_update);
+        PERFORM tr_record_unapplied(TG_TABLE_NAME, NEW.id, coalesce(u.scope, left(NEW.symbol, 64)), u.reason, u.detail, NEW.risk_update);
         RETURN NULL;
     END IF;
     INSERT INTO tr_risk_state AS r (scope, trading_state, max_position_qty, max_order_qty, max_order_notional, strand_id)

@@ -33,7 +33,10 @@ AS $$
                               'table',     p_table,
                               'module',    p_new->>'module',
                               'kind',      p_new->>'kind',
-                              'tags',      coalesce(p_new->'tags', '[]'::jsonb))::text
+                              'tags',      (SELECT coalesce(jsonb_agg(t.tag), '[]'::jsonb)
+                                              FROM (SELECT e.tag FROM jsonb_array_elements_text(
+                                                        CASE WHEN jsonb_typeof(p_new->'tags') = 'array' THEN p_new->'tags' ELSE '[]'::jsonb END) e(tag)
+                                                     WHERE length(e.tag) <= 64 LIMIT 32) t))::text
       FROM (SELECT DISTINCT t.channel
               FROM public.tr_routes t
              WHERE t.tag IN (SELECT jsonb_array_elements_text(
@@ -56,11 +59,11 @@ LANGUAGE plpgsql SECURITY DEFINER
 SET search_path = pg_catalog, public, pg_temp
 AS $$
 DECLARE
-    v_new jsonb := jsonb_build_object('id', NEW.id, 'module', NEW.module, 'kind', NEW.kind, 'tags', to_jsonb(NEW.tags));
+    v_new jsonb := jsonb_build_object('id', NEW.id, 'module', left(NEW.module, 32), 'kind', left(NEW.kind, 32), 'tags', to_jsonb(NEW.tags));
     v_old jsonb;
 BEGIN
     IF TG_OP = 'UPDATE' THEN
-        v_old := jsonb_build_object('id', OLD.id, 'module', OLD.module, 'kind', OLD.kind, 'tags', to_jsonb(OLD.tags));
+        v_old := jsonb_build_object('id', OLD.id, 'module', left(OLD.module, 32), 'kind', left(OLD.kind, 32), 'tags', to_jsonb(OLD.tags));
         IF NEW.tags IS NOT DISTINCT FROM OLD.tags THEN
             v_new := v_new || jsonb_build_object('exec_metrics', jsonb_build_object('status', to_jsonb(NEW)->'exec_metrics'->'status'));
             v_old := v_old || jsonb_build_object('exec_metrics', jsonb_build_object('status', to_jsonb(OLD)->'exec_metrics'->'status'));

@@ -5,14 +5,6 @@
 -- intent is reconciled with its venue by client order id before anything is sent.
 BEGIN;
 
-ALTER TABLE tr_inbox
-    ADD COLUMN submit_intent_at timestamptz,
-    ADD COLUMN curation         jsonb;
-
-COMMENT ON COLUMN tr_inbox.submit_intent_at IS
-    'When the worker committed its intent to send; set means the order may be at the venue, so a new claim reconciles before sending.';
-COMMENT ON COLUMN tr_inbox.curation IS 'The curation outcome the order was sent with: order_qty, tr_predict, lesson_metadata.';
-
 INSERT INTO tr_settings (key, value, description) VALUES
     ('inbox.submit_lease', '60 seconds', 'How long a worker holds orders whose intent it has committed: the time it has to send them. Nobody else reconciles them before it ends.');
 
@@ -26,8 +18,17 @@ SET search_path = pg_catalog, public, pg_temp
 AS $$
 #variable_conflict use_column
 DECLARE
-    v_now timestamptz := clock_timestamp();
+    v_now    timestamptz := clock_timestamp();
+    v_max    integer := tr_setting('inbox.max_attempts')::integer;
+    v_failed jsonb;
 BEGIN
+    -- An order out of attempts that its venue does not have is failed, not sent again.
+    SELECT jsonb_agg(tr_exhaustion_report(i)) INTO v_failed
+      FROM tr_inbox i JOIN jsonb_to_recordset(p_intents) AS x(order_id text) ON x.order_id = i.id
+     WHERE i.state = 'claimed' AND i.lease_owner = p_worker AND i.lease_expires_at > v_now AND i.claim_count >= v_max;
+    IF v_failed IS NOT NULL THEN
+        PERFORM tr_report_executions(v_failed);
+    END IF;
     RETURN QUERY
         UPDATE tr_inbox i
            SET venue = x.venue,
@@ -45,50 +46,19 @@ $$;
 COMMENT ON FUNCTION tr_record_intents(text, jsonb) IS
     'Commits the intent to send for [{order_id, venue, curation}] and extends their lease to inbox.submit_lease: returns the ids recorded (those the worker still holds under its lease); only they may be sent, and only before that lease ends.';
 
--- Reports of a batch in one transaction, in a fixed order (symbol, then order) so
--- that concurrent batches take position locks in the same order and never deadlock.
-CREATE FUNCTION tr_report_executions(p_reports jsonb)
-RETURNS TABLE (order_id text, execution_id text)
-LANGUAGE plpgsql SECURITY DEFINER
-SET search_path = pg_catalog, public, pg_temp
-AS $$
-DECLARE
-    r record;
-BEGIN
-    FOR r IN
-        SELECT x.order_id AS id, x.report
-          FROM jsonb_to_recordset(p_reports) AS x(order_id text, report jsonb)
-          LEFT JOIN tr_inbox i ON i.id = x.order_id
-         ORDER BY i.symbol NULLS FIRST, x.order_id
-    LOOP
-        order_id := r.id;
-        execution_id := tr_report_execution(r.id, r.report);
-        RETURN NEXT;
-    END LOOP;
-END
-$$;
-
-COMMENT ON FUNCTION tr_report_executions(jsonb) IS
-    'tr_report_execution for each {order_id, report} of a batch, in symbol order, in the caller''s one transaction.';
-
 -- Orders resting at a venue, with what the Trader last recorded of them, so the
 -- worker can follow them and report only what changed.
 CREATE FUNCTION tr_working_orders(p_venues text[] DEFAULT NULL)
 RETURNS TABLE (order_id text, venue text, symbol text, status text, filled_qty numeric, fill_count integer, curation jsonb,
                venue_order_id text)
-LANGUAGE plpgsql STABLE SECURITY DEFINER
+LANGUAGE sql STABLE SECURITY DEFINER
 SET search_path = pg_catalog, public, pg_temp
 AS $$
-#variable_conflict use_column
-BEGIN
-    RETURN QUERY
-        SELECT i.id, i.venue, i.symbol, s.exec_metrics->>'status', (s.exec_metrics->>'filled_qty')::numeric,
-               jsonb_array_length(coalesce(s.fills, '[]')), i.curation, s.exec_metrics->>'venue_order_id'
-          FROM tr_inbox i
-          LEFT JOIN tr_strand s ON s.kind = 'execution' AND s.decision_id = i.id
-         WHERE i.state = 'working' AND (p_venues IS NULL OR i.venue = ANY (p_venues))
-         ORDER BY i.created_at;
-END
+    SELECT i.id, i.venue, i.symbol, i.status::text, i.filled_qty,
+           (SELECT count(*)::integer FROM tr_fills f WHERE f.order_id = i.id), i.curation, i.venue_order_id
+      FROM tr_inbox i
+     WHERE i.state = 'working' AND (p_venues IS NULL OR i.venue = ANY (p_venues))
+     ORDER BY i.created_at
 $$;
 
 COMMENT ON FUNCTION tr_working_orders(text[]) IS 'Orders working at the given venues (all when NULL), with their last reported status and fills.';
@@ -96,7 +66,7 @@ COMMENT ON FUNCTION tr_working_orders(text[]) IS 'Orders working at the given ve
 CREATE INDEX tr_inbox_working ON tr_inbox (created_at) WHERE state = 'working';
 COMMENT ON INDEX tr_inbox_working IS 'Orders resting at venues, followed by the worker every poll.';
 
-REVOKE EXECUTE ON FUNCTION tr_record_intents(text, jsonb), tr_report_executions(jsonb), tr_working_orders(text[]) FROM PUBLIC;
-GRANT EXECUTE ON FUNCTION tr_record_intents(text, jsonb), tr_report_executions(jsonb), tr_working_orders(text[]) TO tr_worker;
+REVOKE EXECUTE ON FUNCTION tr_record_intents(text, jsonb), tr_working_orders(text[]) FROM PUBLIC;
+GRANT EXECUTE ON FUNCTION tr_record_intents(text, jsonb), tr_working_orders(text[]) TO tr_worker;
 
 COMMIT;

@@ -5,5 +5,4 @@ DROP FUNCTION tr_cycle_summary(jsonb);
 DROP FUNCTION tr_position_json(tr_positions);
 DROP FUNCTION tr_check_fill(text, text, numeric, numeric, numeric);
 DROP TABLE tr_cycle_orders;
-ALTER TABLE tr_positions DROP COLUMN cycle;
 COMMIT;

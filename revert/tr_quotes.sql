@@ -9,6 +9,5 @@ DROP FUNCTION tr_remark(text, numeric, timestamptz);
 DROP FUNCTION tr_check_price(text, numeric);
 DROP FUNCTION tr_touch_price(tr_quotes, text);
 DROP TABLE tr_quotes;
-ALTER TABLE tr_positions DROP COLUMN marked_at, DROP COLUMN mark_price;
 DELETE FROM tr_settings WHERE key = 'quotes.max_clock_skew';
 COMMIT;

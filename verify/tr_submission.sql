@@ -1,6 +1,5 @@
 -- Verify trader:tr_submission
 BEGIN;
-SELECT submit_intent_at, curation FROM tr_inbox WHERE false;
 SELECT 1 / has_function_privilege('tr_worker', 'tr_record_intents(text, jsonb)', 'execute')::int;
 SELECT 1 / has_function_privilege('tr_worker', 'tr_report_executions(jsonb)', 'execute')::int;
 ROLLBACK;

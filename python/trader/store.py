@@ -24,10 +24,18 @@ log = logging.getLogger("trader.store")
 
 @dataclass
 class WorkItem:
+    """A claimed order, as the intake typed it (side, qty, ... are NULL when the
+    order_spec was unusable, and the pre-trade check then says why)."""
+
     id: str
     source: str
     symbol: str | None
-    order_spec: Any
+    side: str | None
+    qty: Decimal | None
+    order_type: str | None
+    limit_px: Decimal | None
+    tif: str | None
+    requested_venue: str | None
     lifecycle_id: str | None
     timeframe: str | None
     regime: str | None
@@ -38,19 +46,21 @@ class WorkItem:
     curation: dict[str, Any] | None
     created_at: datetime
 
-    @property
-    def spec(self) -> dict[str, Any]:
-        return self.order_spec if isinstance(self.order_spec, dict) else {}
-
 
 def claim(conn: psycopg.Connection, worker: str, batch_size: int, venues: Sequence[str] | None) -> list[WorkItem]:
     with conn.cursor(row_factory=dict_row) as cur:
         rows = cur.execute(
-            "SELECT id, source, symbol, order_spec, lifecycle_id, timeframe, regime, signal_strength, claim_count,"
-            " venue, submit_intent_at, curation, created_at"
+            "SELECT id, source, symbol, side, qty, order_type, limit_px, tif, requested_venue, lifecycle_id, timeframe,"
+            " regime, signal_strength, claim_count, venue, submit_intent_at, curation, created_at"
             " FROM tr_claim_orders(%s, %s, p_venues => %s) ORDER BY created_at, id",
             (worker, batch_size, list(venues) if venues else None)).fetchall()
     return [WorkItem(**r) for r in rows]
+
+
+def release(conn: psycopg.Connection, worker: str, ids: Sequence[str], error: str) -> int:
+    """Records the error a batch met and hands its orders back at once; each new claim
+    counts an attempt, and the database fails an order out of attempts."""
+    return conn.execute("SELECT tr_release_orders(%s, %s, %s)", (worker, list(ids), error)).fetchone()[0]
 
 
 def pre_trade_check(conn: psycopg.Connection, ids: Sequence[str]) -> dict[str, tuple[str, str | None]]:
@@ -78,38 +88,14 @@ def record_intents(conn: psycopg.Connection, worker: str, intents: Sequence[dict
 
 
 def report(conn: psycopg.Connection, reports: Sequence[tuple[str, dict[str, Any]]]) -> dict[str, str]:
-    """Reports a batch in one transaction. If the database refuses one report (a venue
-    answer it cannot accept), the others are reported one by one and the refused one
-    is reported as failed, so nothing accepted is lost and the worker goes on."""
+    """Reports a batch in one statement. The database records every report it can and
+    turns one it cannot into a failed order (INVALID_VENUE_REPORT) or unapplied input,
+    so a venue's odd answer never holds up the rest of the batch."""
     if not reports:
         return {}
     payload = [{"order_id": order_id, "report": body} for order_id, body in reports]
-    try:
-        rows = conn.execute("SELECT order_id, execution_id FROM tr_report_executions(%s)", (Jsonb(payload),)).fetchall()
-        return dict(rows)
-    except psycopg.Error as exc:
-        if conn.broken or conn.closed:
-            raise
-        event(log, "batch_report_refused", logging.WARNING, error=str(exc), orders=len(reports))
-    done: dict[str, str] = {}
-    for order_id, body in reports:
-        try:
-            done[order_id] = conn.execute("SELECT tr_report_execution(%s, %s)", (order_id, Jsonb(body))).fetchone()[0]
-        except psycopg.Error as exc:
-            if conn.broken or conn.closed:
-                raise
-            event(log, "report_refused", logging.ERROR, order_id=order_id, error=str(exc), report=body)
-            if body.get("status") in ("rejected", "failed"):
-                continue
-            failed = {"status": "failed", "venue": body.get("venue"), "reason": "INVALID_VENUE_REPORT",
-                      "detail": str(exc)[:500], "venue_order_id": body.get("venue_order_id")}
-            try:
-                done[order_id] = conn.execute("SELECT tr_report_execution(%s, %s)", (order_id, Jsonb(failed))).fetchone()[0]
-            except psycopg.Error as again:
-                if conn.broken or conn.closed:
-                    raise
-                event(log, "report_refused", logging.ERROR, order_id=order_id, error=str(again))
-    return done
+    rows = conn.execute("SELECT order_id, execution_id FROM tr_report_executions(%s)", (Jsonb(payload),)).fetchall()
+    return dict(rows)
 
 
 @dataclass

@@ -162,7 +162,11 @@ class Worker:
         conn = self._ensure_connected()
         items = store.claim(conn, self.config.worker_id, self.config.batch_size, self.config.venues)
         if items:
-            self.handle(items)
+            try:
+                self.handle(items)
+            except Exception as exc:
+                self._release(items, exc)
+                raise
         now = time.monotonic()
         if now >= self._next_follow:
             self.follow_working_orders()
@@ -205,7 +209,7 @@ class Worker:
                 passed.append(item)
             else:
                 reports.append((item.id, {"status": "rejected", "reason": reason, "detail": detail,
-                                          "venue": item.spec.get("venue") if isinstance(item.spec.get("venue"), str) else None}))
+                                          "venue": item.requested_venue}))
 
         contexts = store.curation_context(conn, [i.id for i in passed])
         lap("context")
@@ -230,7 +234,8 @@ class Worker:
             if item.id in recorded:
                 by_venue.setdefault(curated.venue or "", []).append((item, curated))
             else:
-                event(log, "lease_lost", logging.WARNING, order_id=item.id)
+                # The lease ended, or the order ran out of attempts and the database failed it.
+                event(log, "intent_refused", logging.WARNING, order_id=item.id)
         # Orders must be sent while the intent's lease holds; what is not sent by then is
         # left to the next claim, which finds the venue never saw it.
         deadline = time.monotonic() + 0.8 * self._submit_lease_s
@@ -239,11 +244,9 @@ class Worker:
             if time.monotonic() >= deadline:
                 event(log, "not_sent_before_lease", logging.WARNING, venue=venue_name, orders=len(batch))
                 continue
-            orders = [VenueOrder(client_order_id=item.id, symbol=item.symbol or "", side=item.spec["side"],
-                                 qty=curated.order_qty or Decimal(str(item.spec["qty"])),
-                                 order_type=item.spec.get("order_type", "market"),
-                                 limit_px=None if item.spec.get("limit_px") is None else Decimal(str(item.spec["limit_px"])),
-                                 tif=item.spec.get("tif")) for item, curated in batch]
+            orders = [VenueOrder(client_order_id=item.id, symbol=item.symbol or "", side=item.side or "",
+                                 qty=curated.order_qty or item.qty or Decimal(0), order_type=item.order_type or "market",
+                                 limit_px=item.limit_px, tif=item.tif) for item, curated in batch]
             answers = venue.submit(orders, deadline=deadline)
             for (item, curated), answer in zip(batch, answers, strict=False):  # fewer answers: the rest were not sent
                 reports.append((item.id, _report_body(answer, venue_name, curated)))
@@ -254,6 +257,19 @@ class Worker:
         lap("report")
         self._log_reports(items, reports, done)
         event(log, "batch", logging.DEBUG, orders=len(items), stages_ms=stages)
+
+    def _release(self, items: list[WorkItem], exc: Exception) -> None:
+        """Hands a failed batch back with its error, so that the next claim counts an
+        attempt; without a connection its lease returns it all the same."""
+        error = f"{type(exc).__name__}: {exc}"
+        try:
+            if self._conn is not None and not (self._conn.closed or self._conn.broken):
+                store.release(self._conn, self.config.worker_id, [i.id for i in items], error)
+            else:
+                with self._connect() as conn:
+                    store.release(conn, self.config.worker_id, [i.id for i in items], error)
+        except psycopg.Error as again:
+            event(log, "release_failed", logging.WARNING, orders=len(items), error=str(again).strip())
 
     def _reconcile(self, item: WorkItem) -> tuple[str, dict[str, Any]] | None:
         """An order whose intent was committed by a worker that then lost it: ask the

@@ -1,7 +1,7 @@
 -- The durable inbox: decisions become work items in the Decision Maker's own
 -- transaction, and tr_claim_orders hands them out in batches under a lease.
 BEGIN;
-SELECT plan(22);
+SELECT plan(23);
 
 DELETE FROM tr_inbox;
 INSERT INTO dm_strand (id, lifecycle_id, symbol, timeframe, regime, signal_strength, order_spec, tags)
@@ -20,8 +20,11 @@ SELECT is((SELECT count(*) FROM tr_inbox WHERE id = 'D2'), 1::bigint, 'tagging i
 UPDATE dm_strand SET tags = ARRAY['trader:execute', 'priority:high'] WHERE id = 'D2';
 SELECT is((SELECT count(*) FROM tr_inbox WHERE id = 'D2'), 1::bigint, 'retagging a decision does not make a second work item');
 INSERT INTO dm_strand (id, symbol, order_spec, tags) VALUES ('D3', NULL, '"not an object"', ARRAY['trader:execute']);
-SELECT is((SELECT state FROM tr_inbox WHERE id = 'D3'), 'pending',
-          'a decision the Trader cannot use is still accepted and queued (it is rejected with a report, not by the insert)');
+SELECT results_eq($$SELECT state, status::text, reason FROM tr_inbox WHERE id = 'D3'$$,
+                  $$VALUES ('done', 'rejected', 'INVALID_ORDER_SPEC')$$,
+                  'a decision the Trader cannot use is accepted by the insert and rejected on arrival, with its reason code');
+SELECT is((SELECT exec_metrics->>'reason' FROM tr_strand WHERE kind = 'execution' AND decision_id = 'D3'), 'INVALID_ORDER_SPEC',
+          'its rejected report is written in the Decision Maker''s own transaction, without any worker');
 
 -- The claim
 DELETE FROM tr_inbox;

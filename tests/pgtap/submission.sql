@@ -2,7 +2,7 @@
 -- items it still holds), the batch of reports after, the orders resting at venues,
 -- and claims restricted to the venues a worker serves.
 BEGIN;
-SELECT plan(28);
+SELECT plan(30);
 
 DELETE FROM tr_paper_orders; DELETE FROM tr_inbox; DELETE FROM tr_strand; DELETE FROM tr_positions; DELETE FROM tr_quotes;
 DELETE FROM tr_execution_performance;
@@ -70,25 +70,19 @@ SELECT is((SELECT quantity FROM tr_positions WHERE symbol = 'SA'), 1::numeric, '
 SELECT is_empty($$SELECT * FROM tr_record_intents('w1', '[{"order_id": "S1", "venue": "paper_b", "curation": {}}]')$$,
                 'once reported, an order is no longer the worker''s claim: no new intent, so it is never sent twice');
 
--- a refused batch ---------------------------------------------------------------------
-SELECT throws_ok(
-    $$SELECT * FROM tr_report_executions('[{"order_id": "S2", "report": {"status": "filled", "venue": "paper_b", "fills": [{"fill_id": "F2", "px": 50, "qty": 1}]}},
-                                           {"order_id": "NOPE", "report": {"status": "working"}}]')$$,
-    'P0002', 'report for unknown order ''NOPE''', 'a batch with a report for an unknown order is refused');
--- S2 (symbol SB) is reported before S3 (symbol SC) refuses: the whole call must undo it.
-SELECT throws_ok(
-    $$SELECT * FROM tr_report_executions('[{"order_id": "S3", "report": {"status": "done"}},
-                                           {"order_id": "S2", "report": {"status": "filled", "venue": "paper_b", "fills": [{"fill_id": "F2", "px": 50, "qty": 1}]}}]')$$,
-    '22023', 'report for order S3 has unknown status ''done''', 'a batch with one malformed report is refused');
-SELECT results_eq(
-    $$SELECT (SELECT state FROM tr_inbox WHERE id = 'S2'),
-             (SELECT exec_metrics->>'status' FROM tr_strand WHERE kind = 'execution' AND decision_id = 'S2'),
-             (SELECT count(*) FROM tr_strand WHERE kind = 'fill' AND decision_id = 'S2'),
-             (SELECT count(*) FROM tr_positions WHERE symbol = 'SB'),
-             (SELECT state FROM tr_inbox WHERE id = 'S3'),
-             (SELECT count(*) FROM tr_strand WHERE decision_id = 'S3')$$,
-    $$VALUES ('working', 'working', 0::bigint, 0::bigint, 'pending', 0::bigint)$$,
-    'a refused batch changes nothing, not even the reports processed before the refused one');
+-- a batch never raises on what a report says ------------------------------------------
+SELECT lives_ok(
+    $$SELECT * FROM tr_report_executions('[{"order_id": "NOPE", "report": {"status": "working"}},
+                                           {"order_id": "S3", "report": {"status": "done"}}]')$$,
+    'a batch with a report for an unknown order and a malformed one is recorded without an error');
+SELECT is((SELECT reason FROM tr_unapplied_input WHERE source_table = 'report' AND strand_id = 'NOPE'), 'INVALID_VENUE_REPORT',
+          'a report for an unknown order is kept as unapplied input, with its reason');
+SELECT results_eq($$SELECT status::text, reason, state, detail FROM tr_inbox WHERE id = 'S3'$$,
+                  $$VALUES ('failed', 'INVALID_VENUE_REPORT', 'done', 'unknown status ''done''')$$,
+                  'a malformed report fails its order with INVALID_VENUE_REPORT and the problem as its detail');
+SELECT is((SELECT exec_metrics->>'status' FROM tr_strand WHERE kind = 'execution' AND decision_id = 'S3'), 'failed',
+          'and the Decision Maker hears of that failure like any other');
+SELECT is((SELECT state FROM tr_inbox WHERE id = 'S2'), 'working', 'the other orders of the batch are untouched');
 
 -- working orders ----------------------------------------------------------------------
 INSERT INTO tr_inbox (id, source, source_id, symbol, order_spec, state, venue)

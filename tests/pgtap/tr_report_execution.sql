@@ -9,7 +9,7 @@ INSERT INTO dm_strand (id, lifecycle_id, symbol, timeframe, regime, order_spec, 
 VALUES ('RE-1', 'LC-1', 'RE-A', '1m', 'trend', '{"side": "buy", "qty": "3", "ref_px": "100", "venue": "paper_a"}', ARRAY['trader:execute']);
 
 SELECT throws_ok($$SELECT tr_report_execution('NOPE', '{"status": "working", "venue": "paper_a"}')$$,
-                 'P0002', 'report for unknown order ''NOPE''', 'a report for an unknown order is refused');
+                 'P0002', 'report for order NOPE refused: report for unknown order', 'a report for an unknown order is refused');
 
 -- working, no fills yet
 CREATE TEMP TABLE snap (step text, j jsonb);
@@ -51,9 +51,9 @@ SELECT tr_report_execution('RE-1', '{"status": "partially_filled", "venue": "pap
 SELECT results_eq($$SELECT (SELECT count(*) FROM tr_strand WHERE kind = 'fill'), (SELECT quantity FROM tr_positions WHERE symbol = 'RE-A')$$,
                   $$VALUES (1::bigint, 1::numeric)$$, 'a fill reported twice (and twice within a report) counts once');
 SELECT throws_ok($$SELECT tr_report_execution('RE-1', '{"status": "partially_filled", "venue": "paper_a", "fills": [{"fill_id": "T1", "px": "101", "qty": "1"}]}')$$,
-                 '22023', 'order RE-1: fill T1 reported again with other values', 'a fill_id reported with another price is refused');
+                 '22023', 'report for order RE-1 refused: fill T1 reported again with another price or quantity', 'a fill_id reported with another price is refused');
 SELECT throws_ok($$SELECT tr_report_execution('RE-1', '{"status": "filled", "venue": "paper_a", "fills": [{"fill_id": "T9", "px": "101", "qty": "2.5"}]}')$$,
-                 '22023', 'order RE-1 would be filled 3.5 of 3 ordered', 'a report that would fill more than was ordered is refused');
+                 '22023', 'report for order RE-1 refused: would be filled 3.5 of 3 ordered', 'a report that would fill more than was ordered is refused');
 SELECT results_eq($$SELECT (SELECT count(*) FROM tr_strand WHERE kind = 'fill'), (SELECT quantity FROM tr_positions WHERE symbol = 'RE-A'),
                           (SELECT exec_metrics->>'status' FROM tr_strand WHERE kind = 'execution')$$,
                   $$VALUES (1::bigint, 1::numeric, 'partially_filled')$$, 'a refused report changed nothing');
@@ -81,7 +81,7 @@ SELECT is((SELECT execution_id FROM tr_execution_performance), (SELECT id FROM t
 SELECT lives_ok($$SELECT tr_report_execution('RE-1', '{"status": "filled", "venue": "paper_a", "fills": [{"fill_id": "T2", "px": "100.40", "qty": "2", "fee": "0.10"}]}')$$,
                 'replaying the final report is harmless');
 SELECT throws_ok($$SELECT tr_report_execution('RE-1', '{"status": "working", "venue": "paper_a"}')$$,
-                 '55000', 'order RE-1 is already filled; it cannot become working', 'a final status does not change');
+                 '55000', 'report for order RE-1 refused: already filled; it cannot become working', 'a final status does not change');
 SELECT is((SELECT count(*) FROM tr_execution_performance), 1::bigint, 'one quality row per execution');
 
 -- the routing rule on the report's own updates
@@ -132,14 +132,14 @@ SELECT is((SELECT count(*) FROM tr_execution_performance p JOIN tr_strand s ON s
 INSERT INTO tr_inbox (id, source, source_id, symbol, order_spec) VALUES ('RJ-2', 'decision', 'RJ-2', 'RJ-A', '{"side": "buy", "qty": 1}');
 SELECT tr_reject_decision('RJ-2', 'TRADING_HALTED', NULL);
 SELECT throws_ok($$SELECT tr_report_execution('RJ-2', '{"status": "filled", "venue": "v", "fills": [{"fill_id": "r", "px": 1, "qty": 1}]}')$$,
-                 '55000', 'order RJ-2 is already rejected; it cannot become filled', 'a rejected order cannot be filled later');
+                 '55000', 'report for order RJ-2 refused: already rejected; it cannot become filled', 'a rejected order cannot be filled later');
 SELECT throws_ok($$SELECT tr_reject_decision('RE-1', 'bad code', NULL)$$, '22023', NULL, 'a reason must be a stable upper-case code');
 
 -- malformed reports
 INSERT INTO tr_inbox (id, source, source_id, symbol, order_spec) VALUES ('MF-1', 'decision', 'MF-1', 'MF-A', '{"side": "buy", "qty": 2}'),
                                                                        ('MF-2', 'decision', 'MF-2', 'MF-A', '{"side": "buy"}');
 SELECT throws_ok($$SELECT tr_report_execution('MF-1', '{"status": "done"}')$$, '22023',
-                 'report for order MF-1 has unknown status ''done''', 'an unknown status is refused');
+                 'report for order MF-1 refused: unknown status ''done''', 'an unknown status is refused');
 SELECT throws_ok($$SELECT tr_report_execution('MF-1', '{"status": "failed"}')$$, '22023', NULL, 'a failure without a reason code is refused');
 SELECT throws_ok($$SELECT tr_report_execution('MF-1', '"filled"')$$, '22023', NULL, 'a report that is not an object is refused');
 SELECT throws_ok($$SELECT tr_report_execution('MF-1', '{"status": "filled", "fills": {"px": 1}}')$$, '22023', NULL, 'fills must be an array');
@@ -148,7 +148,7 @@ SELECT throws_ok($$SELECT tr_report_execution('MF-1', '{"status": "filled", "fil
 SELECT throws_ok($$SELECT tr_report_execution('MF-1', '{"status": "filled", "fills": [{"fill_id": "a", "px": "NaN", "qty": 1}]}')$$, '22023',
                  NULL, 'a fill with a NaN price is refused');
 SELECT throws_ok($$SELECT tr_report_execution('MF-2', '{"status": "filled", "fills": [{"fill_id": "a", "px": 1, "qty": 1}]}')$$, '22023',
-                 'order MF-2 has fills but its order_spec has no valid side and qty', 'fills for an order without a valid spec are refused');
+                 'report for order MF-2 refused: fills for an order whose order_spec has no valid side and qty', 'fills for an order without a valid spec are refused');
 SELECT throws_ok($$SELECT tr_report_execution('MF-1', '{"status": "working", "order_qty": 3}')$$, '22023', NULL,
                  'a report may not raise the quantity above what was asked');
 SELECT tr_report_execution('MF-1', '{"status": "filled", "venue": "v", "order_qty": "1.5", "fills": [{"fill_id": "m", "px": 10, "qty": "1.5"}]}');

@@ -76,7 +76,7 @@ SELECT tr_report_execution('O5', '{"status": "filled", "venue": "paper_b", "subm
     "fills": [{"fill_id": "f5", "px": "100", "qty": "1", "fee": "0.01", "ts": "2026-01-01T00:04:00.100Z"}]}');
 SELECT tr_report_execution('O6', '{"status": "filled", "venue": "paper_a", "submitted_at": "2026-01-01T00:05:00Z",
     "fills": [{"fill_id": "f6", "px": "10.1", "qty": "1", "ts": "2026-01-01T00:05:02Z"}]}');
-SELECT tr_reject_decision('O7', 'RISK_LIMIT', 'over the position limit');
+SELECT tr_reject_decision('O7', 'POSITION_EXCEEDS_MAX', 'over the position limit');
 
 SELECT results_eq(
     $$SELECT venue, symbol, orders, fill_ratio, mean_slip_bps, p50_slip_bps, p95_slip_bps, mean_latency_ms, fees
@@ -107,7 +107,7 @@ SELECT results_eq(
     'a report shows its strand, order, lifecycle, symbol, status, venue, side, quantities, price, slippage, latency and fees');
 SELECT results_eq(
     $$SELECT status, venue, requested_qty, filled_qty, avg_px, reason FROM tr_recent_reports WHERE order_id = 'O7'$$,
-    $$VALUES ('rejected', 'none', 1::numeric, 0::numeric, NULL::numeric, 'RISK_LIMIT')$$,
+    $$VALUES ('rejected', 'none', 1::numeric, 0::numeric, NULL::numeric, 'POSITION_EXCEEDS_MAX')$$,
     'a rejected order shows its reason code and that nothing filled');
 SELECT results_eq(
     $$SELECT status, requested_qty, filled_qty, avg_px FROM tr_recent_reports WHERE order_id = 'O2'$$,
