@@ -221,6 +221,8 @@ COMMENT ON VIEW tr_active_lessons IS 'Lessons in force, with their conditions, e
 REVOKE EXECUTE ON FUNCTION tr_braid_insight(jsonb), tr_upsert_braid(text, text, jsonb, jsonb, jsonb, text[], timestamptz, timestamptz),
                            tr_form_braids(timestamptz) FROM PUBLIC;
 GRANT SELECT ON tr_braid_members, tr_active_lessons TO tr_worker, tr_inspector;
+-- A view's readers call its functions with their own rights; this one reads no table.
+GRANT EXECUTE ON FUNCTION tr_lesson_in_force(jsonb, timestamptz) TO tr_worker, tr_inspector;
 
 DO $$ BEGIN PERFORM tr_schedule_job('trader-form-braids', '* * * * *', 'SELECT tr_form_braids()'); END $$;
 

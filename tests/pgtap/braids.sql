@@ -3,7 +3,7 @@
 -- evidence; the insight may come from a hook; tr_lesson_effect combines the lessons
 -- that apply to a decision at a venue.
 BEGIN;
-SELECT plan(36);
+SELECT plan(38);
 
 DELETE FROM tr_braid_members; DELETE FROM tr_curator_weight_history; DELETE FROM tr_curator_performance;
 DELETE FROM tr_execution_performance; DELETE FROM tr_strand; DELETE FROM tr_positions; DELETE FROM tr_quotes;
@@ -144,6 +144,13 @@ SELECT results_eq($$SELECT kind, conditions->>'symbol', conditions->>'venue', me
                   $$VALUES ('braid', 'BR-A', 'paper_a', 6::bigint), ('braid', 'BR-B', 'paper_a', 5), ('braid', 'BR-C', 'paper_b', 6),
                            ('braid', 'BR-D', 'paper_c', 6), ('braid', 'BR-E', 'paper_d', 5), ('meta_braid', NULL, 'paper_a', 2)$$,
                   'tr_active_lessons lists every lesson in force with its conditions and members');
+-- Readers of a view call its functions (tr_lesson_in_force) with their own rights.
+SET LOCAL ROLE tr_worker;
+SELECT is((SELECT count(*) FROM tr_active_lessons), 6::bigint, 'the worker reads tr_active_lessons, which it is granted');
+RESET ROLE;
+SET LOCAL ROLE tr_inspector;
+SELECT is((SELECT count(*) FROM tr_active_lessons), 6::bigint, 'the inspector reads tr_active_lessons, which it is granted');
+RESET ROLE;
 
 SELECT is(tr_form_braids((SELECT max(updated_at) FROM tr_strand WHERE kind = 'execution') + interval '24 hours 1 second'), 0,
           'past the window, with no recent executions, no braid is formed or refreshed');
