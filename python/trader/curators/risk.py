@@ -13,9 +13,9 @@ class RiskCurator:
 
     def evaluate(self, ctx: OrderContext) -> CuratorResult:
         after = ctx.position_qty + ctx.direction * ctx.qty
-        if abs(after) <= abs(ctx.position_qty) and (after == 0 or (after > 0) == (ctx.position_qty > 0)):
+        if not ctx.increases_position:
             return CuratorResult(1.0, {"limit_usage": 0.0, "concentration": 0.0, "reduces": True})
-        price = ctx.limit_px or ctx.touch() or ctx.mark() or Decimal(0)
+        price = ctx.limit_px or ctx.touch or Decimal(0)
         usage = 0.0
         for limit, used in ((ctx.risk.get("max_order_qty"), ctx.qty),
                             (ctx.risk.get("max_order_notional"), ctx.qty * price),
