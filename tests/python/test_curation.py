@@ -221,3 +221,16 @@ def test_curation_has_no_bounds_of_its_own(db):
     assert (meta["confidence_boost"], meta["lessons_applied"]) == (10.0, ["SQL-SAID-SO"])
     assert decision.order_qty == Decimal("0.12345678"), "qty x size rounded down to 8 places"
 
+
+def test_the_risk_curator_sees_a_book_of_one_symbol_as_fully_concentrated(db):
+    quote(db, "CR-A", "100", "100.02")
+    quote(db, "CR-B", "50", "50.02")
+    work_item(db, "CR-1", "CR-A", {"side": "buy", "qty": "1"})
+    _, curated = curate_in_process(db, ["CR-1"])
+    risk = curated["CR-1"].lesson_metadata["curators"]["risk_curator"]["predictions"]
+    assert risk["concentration"] == 1.0, "nothing else is held: the order's symbol is all of the exposure"
+
+    db.execute("SELECT tr_apply_fill('CR-B', 'buy', 2, 50)")  # 100 of exposure elsewhere
+    _, curated = curate_in_process(db, ["CR-1"])
+    risk = curated["CR-1"].lesson_metadata["curators"]["risk_curator"]["predictions"]
+    assert risk["concentration"] == pytest.approx(100.02 / 200.02, abs=1e-4), "its share beside the other position"
