@@ -4,7 +4,8 @@
 -- members, with statistics and a lesson: its conditions (the pattern), its effects
 -- and a one-sentence insight. Braids that share a venue across symbols form a
 -- 'meta_braid'. A pg_cron job forms them; rerunning it changes nothing until the
--- evidence does, and a lesson whose evidence has left the window expires.
+-- evidence does, and a lesson whose evidence has left the window expires. What the
+-- lessons do to an order is tr_lesson_effect's (tr_curation_context).
 BEGIN;
 
 INSERT INTO tr_settings (key, value, description) VALUES
@@ -202,34 +203,6 @@ $$;
 COMMENT ON FUNCTION tr_form_braids(timestamptz) IS
     'Job body: forms or refreshes braids of executions sharing a pattern within braids.window (at least braids.min_size), and meta_braids of braids sharing a venue; expires stale lessons. Returns how many braids changed.';
 
--- The combined effect of the lessons for a decision at a venue: braids when any
--- apply, meta-braids as the fallback.
-CREATE FUNCTION tr_lesson_effect(p_symbol text, p_regime text, p_timeframe text, p_session_bucket text, p_venue text,
-                                 p_now timestamptz DEFAULT clock_timestamp())
-RETURNS jsonb
-LANGUAGE sql STABLE
-AS $$
-    WITH applicable AS (
-        SELECT * FROM public.tr_match_lessons(p_symbol, p_regime, p_timeframe, p_session_bucket, p_now)
-         WHERE coalesce(conditions->>'venue', p_venue) IS NOT DISTINCT FROM p_venue
-    ), chosen AS (
-        SELECT * FROM applicable
-         WHERE kind = 'braid' OR NOT EXISTS (SELECT FROM applicable WHERE kind = 'braid')
-    )
-    SELECT jsonb_build_object(
-        'lessons', coalesce(jsonb_agg(lesson_id ORDER BY specificity DESC, lesson_id), '[]'),
-        'confidence_multiplier', coalesce(exp(sum(ln(greatest(public.tr_json_numeric(effects->'confidence_multiplier'), 0.01)))
-                                              FILTER (WHERE public.tr_json_numeric(effects->'confidence_multiplier') IS NOT NULL)), 1),
-        'size_multiplier', least(1, coalesce(exp(sum(ln(greatest(public.tr_json_numeric(effects->'size_multiplier'), 0.0001)))
-                                                 FILTER (WHERE public.tr_json_numeric(effects->'size_multiplier') IS NOT NULL)), 1)),
-        'avoid_venues', coalesce(jsonb_agg(DISTINCT effects->'avoid_venue') FILTER (WHERE effects ? 'avoid_venue'), '[]'),
-        'prefer_venues', coalesce(jsonb_agg(DISTINCT effects->'prefer_venue') FILTER (WHERE effects ? 'prefer_venue'), '[]'))
-      FROM chosen
-$$;
-
-COMMENT ON FUNCTION tr_lesson_effect(text, text, text, text, text, timestamptz) IS
-    'The lessons that apply to a decision at a venue (braids, else meta-braids) and their combined effect: multiplied confidence and size multipliers (size never above 1), venues to avoid and to prefer.';
-
 CREATE VIEW tr_active_lessons AS
 SELECT s.id, s.kind, s.lesson_metadata->'lesson'->'conditions' AS conditions, s.lesson_metadata->'lesson'->'effects' AS effects,
        s.lesson_metadata->'lesson'->>'insight' AS insight, s.lesson_metadata->'lesson'->>'insight_source' AS insight_source,
@@ -246,9 +219,10 @@ SELECT s.id, s.kind, s.lesson_metadata->'lesson'->'conditions' AS conditions, s.
 COMMENT ON VIEW tr_active_lessons IS 'Lessons in force, with their conditions, effects, insight and evidence.';
 
 REVOKE EXECUTE ON FUNCTION tr_braid_insight(jsonb), tr_upsert_braid(text, text, jsonb, jsonb, jsonb, text[], timestamptz, timestamptz),
-                           tr_form_braids(timestamptz), tr_lesson_effect(text, text, text, text, text, timestamptz) FROM PUBLIC;
-GRANT EXECUTE ON FUNCTION tr_lesson_effect(text, text, text, text, text, timestamptz) TO tr_worker;
+                           tr_form_braids(timestamptz) FROM PUBLIC;
 GRANT SELECT ON tr_braid_members, tr_active_lessons TO tr_worker, tr_inspector;
+-- A view's readers call its functions with their own rights; this one reads no table.
+GRANT EXECUTE ON FUNCTION tr_lesson_in_force(jsonb, timestamptz) TO tr_worker, tr_inspector;
 
 DO $$ BEGIN PERFORM tr_schedule_job('trader-form-braids', '* * * * *', 'SELECT tr_form_braids()'); END $$;
 

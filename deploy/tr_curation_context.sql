@@ -1,8 +1,11 @@
 -- Deploy trader:tr_curation_context
--- Everything curation needs, in one call per batch: the decision, its quote,
--- position and risk, the curator weights, the venues with their recent execution
--- quality, and the lessons that match it. Lessons are braid and meta_braid strands
--- whose lesson_metadata.lesson holds {conditions, effects, insight, expires_at}.
+-- Everything curation needs, in one call per batch: the decision, its quote, touch
+-- price, position and risk, the curator weights, the venues with their recent
+-- execution quality and what the lessons do there, and the lessons that match it.
+-- Lessons are braid and meta_braid strands whose lesson_metadata.lesson holds
+-- {conditions, effects, insight, expires_at}. The rules (touch price, whether the
+-- order increases the position, the lessons' effect) are decided here once; the
+-- worker's curators only read their results.
 BEGIN;
 
 INSERT INTO tr_settings (key, value, description) VALUES
@@ -28,8 +31,8 @@ COMMENT ON FUNCTION tr_lesson_in_force(jsonb, timestamptz) IS
     'Whether a lesson (lesson_metadata.lesson) is in force at p_now: an object, not marked inactive, not expired.';
 
 -- Lessons whose conditions hold for a decision's context (a condition absent from a
--- lesson matches anything; a venue condition is kept for the worker, which knows the
--- venue only when it chooses one), most specific first, braids before meta-braids.
+-- lesson matches anything; a venue condition is left to tr_lesson_effect, which
+-- weighs the lessons venue by venue), most specific first, braids before meta-braids.
 CREATE FUNCTION tr_match_lessons(p_symbol text, p_regime text, p_timeframe text, p_session_bucket text,
                                  p_now timestamptz DEFAULT clock_timestamp())
 RETURNS TABLE (lesson_id text, kind text, conditions jsonb, effects jsonb, insight text, specificity integer)
@@ -49,7 +52,60 @@ AS $$
 $$;
 
 COMMENT ON FUNCTION tr_match_lessons(text, text, text, text, timestamptz) IS
-    'The active lessons whose conditions (symbol, regime, timeframe, session_bucket) match; venue conditions are returned for the caller to apply. Most specific first, braids before meta-braids.';
+    'The active lessons whose conditions (symbol, regime, timeframe, session_bucket) match; venue conditions are returned for tr_lesson_effect to apply venue by venue. Most specific first, braids before meta-braids.';
+
+-- An exact product: exp(sum(ln)) is off in the last digits, and a size multiplier of
+-- 0.29999... instead of 0.3 would round a quantity of 10 down to 2.99999999.
+CREATE AGGREGATE tr_product(numeric) (SFUNC = numeric_mul, STYPE = numeric, INITCOND = '1');
+
+COMMENT ON AGGREGATE tr_product(numeric) IS 'The exact product of the non-NULL values; 1 for none.';
+
+-- The one rule for what lessons do to an order, venue by venue, so that the venue
+-- choice, the score and the quantity all follow the same lessons. SECURITY DEFINER:
+-- the worker gets the effect without the right to call the matching underneath.
+CREATE FUNCTION tr_lesson_effect(p_symbol text, p_regime text, p_timeframe text, p_session_bucket text,
+                                 p_venues text[], p_order_venue text DEFAULT NULL,
+                                 p_now timestamptz DEFAULT clock_timestamp())
+RETURNS TABLE (venue text, lesson_effect jsonb)
+LANGUAGE sql STABLE SECURITY DEFINER
+SET search_path = pg_catalog, public, pg_temp
+AS $$
+    WITH venues AS (
+        SELECT DISTINCT v AS venue FROM unnest(p_venues) v WHERE v IS NOT NULL
+    ), in_venue AS (
+        SELECT v.venue, m.lesson_id, m.kind, m.ord,
+               tr_json_numeric(m.effects->'confidence_multiplier') AS confidence,
+               tr_json_numeric(m.effects->'size_multiplier') AS size,
+               coalesce(m.effects->>'avoid_venue' = v.venue, false) AS avoids,
+               coalesce(m.effects->>'prefer_venue' = v.venue, false) AS prefers
+          FROM venues v
+          JOIN tr_match_lessons(p_symbol, p_regime, p_timeframe, p_session_bucket, p_now)
+               WITH ORDINALITY AS m(lesson_id, kind, conditions, effects, insight, specificity, ord)
+            ON coalesce(m.conditions->>'venue', v.venue) = v.venue
+    ), in_force AS (
+        -- A meta-braid speaks for a venue only where no braid does.
+        SELECT a.* FROM in_venue a
+         WHERE a.kind = 'braid' OR NOT EXISTS (SELECT FROM in_venue b WHERE b.venue = a.venue AND b.kind = 'braid')
+    ), steering AS (
+        SELECT lesson_id, ord FROM in_force
+         WHERE (avoids OR prefers) AND (p_order_venue IS NULL OR venue = p_order_venue)
+    )
+    SELECT v.venue, jsonb_build_object(
+        'lessons', (SELECT coalesce(jsonb_agg(a.lesson_id ORDER BY a.ord), '[]')
+                      FROM (SELECT f.lesson_id, f.ord FROM in_force f
+                             WHERE f.venue = v.venue AND (f.confidence <> 1 OR f.size <> 1)
+                            UNION SELECT s.lesson_id, s.ord FROM steering s) a),
+        'confidence_multiplier', least(2.0, greatest(0.25, tr_product(greatest(f.confidence, 0)) FILTER (WHERE f.confidence IS NOT NULL))),
+        'size_multiplier', least(1, tr_product(greatest(f.size, 0)) FILTER (WHERE f.size IS NOT NULL)),
+        'avoid', coalesce(bool_or(f.avoids), false),
+        'prefer', coalesce(bool_or(f.prefers), false))
+      FROM venues v
+      LEFT JOIN in_force f ON f.venue = v.venue
+     GROUP BY v.venue
+$$;
+
+COMMENT ON FUNCTION tr_lesson_effect(text, text, text, text, text[], text, timestamptz) IS
+    'What the lessons in force do to an order at each of p_venues. At a venue the lessons in force are the matching braids without a venue condition or with that venue, else (no such braid) the matching meta-braids likewise. confidence_multiplier: the product of theirs, held within [0.25, 2.0]; size_multiplier: the product of theirs (each at least 0), at most 1, so never up; avoid / prefer: one of them avoids / prefers that venue. lessons: the lessons applied if the order goes to that venue, in match order: those in force there naming a confidence or size multiplier other than 1, and every lesson that avoids or prefers a venue where it is in force and which the order could have gone to (p_order_venue alone when the order names one, else any of p_venues).';
 
 -- jit off: the planner's estimate for this query crosses jit_above_cost, and
 -- compiling it costs tens of milliseconds on every call for a few rows of work.
@@ -67,6 +123,8 @@ BEGIN
         ), weights AS (
             SELECT jsonb_object_agg(curator_type, jsonb_build_object('weight', weight, 'confidence', confidence)) AS w
               FROM tr_curator_weights
+        ), enabled AS (
+            SELECT array_agg(v.name ORDER BY v.name) AS names FROM tr_venues v WHERE v.enabled
         ), exposure AS (
             SELECT coalesce(sum(abs(quantity * coalesce(mark_price, avg_price))), 0) AS gross FROM tr_positions
         ), quality AS (
@@ -90,14 +148,20 @@ BEGIN
                                         'signal_strength', o.signal_strength, 'spec', o.order_spec),
             'quote', (SELECT jsonb_build_object('bid', q.bid, 'ask', q.ask, 'last', q.last, 'mark', q.mark, 'ts', q.quote_ts)
                         FROM tr_quotes q WHERE q.symbol = o.symbol),
+            'touch', (SELECT tr_touch_price(q, o.order_spec->>'side') FROM tr_quotes q WHERE q.symbol = o.symbol),
             'position', (SELECT jsonb_build_object('quantity', p.quantity, 'avg_price', p.avg_price, 'mark_price', p.mark_price)
                            FROM tr_positions p WHERE p.symbol = o.symbol),
+            'increases_position', tr_increases_position(
+                coalesce((SELECT p.quantity FROM tr_positions p WHERE p.symbol = o.symbol), 0),
+                CASE o.order_spec->>'side' WHEN 'buy' THEN 1 WHEN 'sell' THEN -1 END * tr_json_numeric(o.order_spec->'qty')),
             'gross_exposure', (SELECT gross FROM exposure),
             'risk', (SELECT to_jsonb(r) FROM tr_effective_risk(o.symbol) r),
             'weights', (SELECT w FROM weights),
             'venues', (SELECT jsonb_agg(jsonb_build_object('name', v.name, 'adapter', v.adapter, 'params', v.params,
-                                                           'quality', q.q) ORDER BY v.name)
+                                                           'quality', q.q, 'lesson_effect', e.lesson_effect) ORDER BY v.name)
                          FROM tr_venues v JOIN quality q ON q.venue = v.name AND q.symbol = o.symbol
+                         LEFT JOIN tr_lesson_effect(o.symbol, o.regime, o.timeframe, o.session_bucket,
+                                                    (SELECT names FROM enabled), o.order_spec->>'venue') e ON e.venue = v.name
                         WHERE v.enabled),
             'lessons', (SELECT coalesce(jsonb_agg(to_jsonb(l)), '[]')
                           FROM tr_match_lessons(o.symbol, o.regime, o.timeframe, o.session_bucket) l))
@@ -106,7 +170,7 @@ END
 $$;
 
 COMMENT ON FUNCTION tr_curation_context(text[]) IS
-    'For each work item named: its decision, quote, position, gross exposure, effective risk, curator weights, enabled venues with recent quality for the symbol, and matching lessons, as one JSON context.';
+    'For each work item named: its decision, quote, touch price (tr_touch_price), position, whether it increases the position (tr_increases_position), gross exposure, effective risk, curator weights, enabled venues with recent quality for the symbol and the lessons'' effect there (tr_lesson_effect), and matching lessons, as one JSON context.';
 
 -- A plug-in curator gets its weight row the first time a worker loads it.
 CREATE FUNCTION tr_register_curator(p_curator_type text)
@@ -127,8 +191,10 @@ $$;
 
 COMMENT ON FUNCTION tr_register_curator(text) IS 'Gives a curator a weight row (1.0, confidence 0.5) unless it has one.';
 
-REVOKE EXECUTE ON FUNCTION tr_lesson_in_force(jsonb, timestamptz), tr_match_lessons(text, text, text, text, timestamptz), tr_curation_context(text[]),
+REVOKE EXECUTE ON FUNCTION tr_lesson_in_force(jsonb, timestamptz), tr_match_lessons(text, text, text, text, timestamptz), tr_product(numeric),
+                           tr_lesson_effect(text, text, text, text, text[], text, timestamptz), tr_curation_context(text[]),
                            tr_register_curator(text) FROM PUBLIC;
-GRANT EXECUTE ON FUNCTION tr_curation_context(text[]), tr_register_curator(text) TO tr_worker;
+GRANT EXECUTE ON FUNCTION tr_curation_context(text[]), tr_register_curator(text),
+                          tr_lesson_effect(text, text, text, text, text[], text, timestamptz) TO tr_worker;
 
 COMMIT;

@@ -16,8 +16,8 @@ BEGIN;
 
 INSERT INTO tr_settings (key, value, description) VALUES
     ('weights.learning_rate', '1.0', 'How fast weights move: w x exp(rate x (mean accuracy - 0.5)) per update.'),
-    ('weights.floor', '0.2', 'No curator''s weight falls below this (after normalization to a mean of 1).'),
-    ('weights.cap', '3.0', 'No curator''s weight rises above this (after normalization to a mean of 1).'),
+    ('weights.floor', '0.2', 'No curator''s weight falls below this; the weights still average 1 while floor <= 1 <= cap.'),
+    ('weights.cap', '3.0', 'No curator''s weight rises above this; the weights still average 1 while floor <= 1 <= cap.'),
     ('weights.evidence_scale', '50', 'Confidence = 1 - exp(-performance rows seen / this).');
 
 ALTER TABLE tr_curator_performance ADD COLUMN weighed_at timestamptz;
@@ -123,11 +123,41 @@ CREATE TRIGGER tr_score_curators
     AFTER INSERT OR UPDATE ON tr_execution_performance
     FOR EACH ROW EXECUTE FUNCTION tr_score_curators();
 
+-- The one factor c for which clamp(c x raw, floor, cap) averages 1: the fixed point
+-- of clamping the weights and rescaling only the unclamped ones until nothing moves.
+-- The clamped sum rises piecewise linearly in c, bending where a weight meets a
+-- bound, so c lies between the two bends around n and is found by interpolation,
+-- set-based and in one pass. When no c can do it (floor > 1 or cap < 1), the bounds
+-- win: c is 1 / mean and the clamp alone applies.
+CREATE FUNCTION tr_weight_scale(p_raw numeric[], p_floor numeric, p_cap numeric)
+RETURNS numeric
+LANGUAGE sql IMMUTABLE
+SET search_path = pg_catalog, public, pg_temp
+AS $$
+    WITH raw AS (
+        SELECT r FROM unnest(p_raw) r WHERE r IS NOT NULL
+    ), bends AS (
+        SELECT b.c, (SELECT sum(greatest(p_floor, least(p_cap, b.c * r))) FROM raw) AS total, (SELECT count(*) FROM raw) AS n
+          FROM (SELECT p_floor / r AS c FROM raw WHERE r > 0 UNION SELECT p_cap / r FROM raw WHERE r > 0) b
+    ), below AS (
+        SELECT c, total, n FROM bends WHERE total <= n ORDER BY c DESC LIMIT 1
+    ), above AS (
+        SELECT c, total FROM bends WHERE total >= n ORDER BY c LIMIT 1
+    )
+    SELECT coalesce(
+        (SELECT CASE WHEN a.total = b.total THEN b.c ELSE b.c + (b.n - b.total) * (a.c - b.c) / (a.total - b.total) END
+           FROM below b, above a WHERE p_floor <= 1 AND 1 <= p_cap),
+        (SELECT count(*) / nullif(sum(r), 0) FROM raw))
+$$;
+
+COMMENT ON FUNCTION tr_weight_scale(numeric[], numeric, numeric) IS
+    'The factor c for which the raw weights, each multiplied by c and held within [p_floor, p_cap], average exactly 1 (feasible when p_floor <= 1 <= p_cap); otherwise 1 / their mean.';
+
 -- Job body: multiplicative weights. Each curator with new evidence moves by
 -- exp(rate x (mean accuracy - 0.5)), and by the curator_weight factor of each active
--- lesson not applied to it before; then every weight is normalized to a mean of 1 and
--- held within the floor and the cap. Confidence grows with the evidence seen. Every
--- change is kept in tr_curator_weight_history.
+-- lesson not applied to it before; then all are scaled together and held within the
+-- floor and the cap so that they average 1 (tr_weight_scale). Confidence grows with
+-- the evidence seen. Every change is kept in tr_curator_weight_history.
 CREATE FUNCTION tr_update_curator_weights(p_now timestamptz DEFAULT clock_timestamp())
 RETURNS integer
 LANGUAGE plpgsql SECURITY DEFINER
@@ -139,7 +169,7 @@ DECLARE
     v_cap    numeric := tr_setting('weights.cap')::numeric;
     v_scale  numeric := tr_setting('weights.evidence_scale')::numeric;
     v_rows   integer;
-    v_mean   numeric;
+    v_c      numeric;
 BEGIN
     -- Lock the weights first: two updates at once would count rows twice.
     PERFORM 1 FROM tr_curator_weights ORDER BY curator_type FOR UPDATE;
@@ -177,17 +207,17 @@ BEGIN
              GROUP BY e.key) a
      WHERE w.curator_type = a.curator_type;
 
-    -- New raw weights in full precision, normalized to a mean of 1, then held within
-    -- [floor, cap] (a clamp can move the mean slightly; the bounds are the promise).
+    -- New raw weights in full precision, then one common scale that averages 1 within
+    -- [floor, cap].
     UPDATE tr_weighing w
        SET raw = c.weight::numeric * CASE WHEN w.n > 0 THEN exp(v_rate * (w.mean_accuracy - 0.5)) ELSE 1 END
                  * coalesce(w.adjustment, 1)
       FROM tr_curator_weights c
      WHERE c.curator_type = w.curator_type;
-    SELECT avg(raw) INTO v_mean FROM tr_weighing;
+    v_c := tr_weight_scale((SELECT array_agg(raw) FROM tr_weighing), v_floor, v_cap);
 
     UPDATE tr_curator_weights c
-       SET weight = greatest(v_floor, least(v_cap, round(w.raw / v_mean, 4))),
+       SET weight = greatest(v_floor, least(v_cap, round(w.raw * v_c, 4))),
            lesson_adjustments = coalesce(c.lesson_adjustments, '{}') || coalesce(w.lessons, '{}'),
            confidence = CASE WHEN w.n > 0
                              THEN round(1 - exp(-((SELECT count(*) FROM tr_curator_performance p
@@ -205,7 +235,7 @@ END
 $$;
 
 COMMENT ON FUNCTION tr_update_curator_weights(timestamptz) IS
-    'Job body: moves each curator''s weight by its new performance rows (each counted once), applies lessons'' curator_weight factors, normalizes to a mean of 1 within weights.floor and weights.cap, updates confidence, records history. Returns how many curators had new evidence.';
+    'Job body: moves each curator''s weight by its new performance rows (each counted once), applies lessons'' curator_weight factors, scales them together to a mean of 1 within weights.floor and weights.cap (tr_weight_scale), updates confidence, records history. Returns how many curators had new evidence.';
 
 CREATE VIEW tr_curator_leaderboard AS
 SELECT w.curator_type, w.weight, w.confidence, w.lesson_adjustments,
@@ -219,6 +249,7 @@ SELECT w.curator_type, w.weight, w.confidence, w.lesson_adjustments,
 COMMENT ON VIEW tr_curator_leaderboard IS 'Curators by weight, with their confidence, lesson adjustments and record; the history is in tr_curator_weight_history.';
 
 REVOKE EXECUTE ON FUNCTION tr_prediction_accuracy(jsonb, numeric, jsonb, numeric), tr_score_curators(),
+                           tr_weight_scale(numeric[], numeric, numeric),
                            tr_update_curator_weights(timestamptz) FROM PUBLIC;
 GRANT SELECT ON tr_curator_weight_history, tr_curator_leaderboard TO tr_worker, tr_inspector;
 

@@ -2,7 +2,7 @@
 BEGIN;
 DO $$ BEGIN PERFORM tr_unschedule_job('trader-form-braids'); END $$;
 DROP VIEW tr_active_lessons;
-DROP FUNCTION tr_lesson_effect(text, text, text, text, text, timestamptz);
+REVOKE EXECUTE ON FUNCTION tr_lesson_in_force(jsonb, timestamptz) FROM tr_worker, tr_inspector;
 DROP FUNCTION tr_form_braids(timestamptz);
 DROP FUNCTION tr_upsert_braid(text, text, jsonb, jsonb, jsonb, text[], timestamptz, timestamptz);
 DROP FUNCTION tr_braid_insight(jsonb);

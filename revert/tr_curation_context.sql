@@ -2,6 +2,8 @@
 BEGIN;
 DROP FUNCTION tr_register_curator(text);
 DROP FUNCTION tr_curation_context(text[]);
+DROP FUNCTION tr_lesson_effect(text, text, text, text, text[], text, timestamptz);
+DROP AGGREGATE tr_product(numeric);
 DROP FUNCTION tr_match_lessons(text, text, text, text, timestamptz);
 DROP FUNCTION tr_lesson_in_force(jsonb, timestamptz);
 DROP INDEX tr_strand_lessons;

@@ -1,5 +1,7 @@
 """Lesson-enhanced curation: curators score each order, their weights combine the
-scores, lessons adjust the result, and a threshold decides.
+scores, lessons adjust the result, and a threshold decides. What the lessons do at
+the chosen venue (multipliers, bounds, which lessons applied) is the database's
+answer in the context (tr_lesson_effect); this module only applies it.
 
 Curation may choose the venue and scale the quantity down; it never raises the
 quantity, nor changes the side or the order type. A curator that raises or times
@@ -24,7 +26,6 @@ from trader.log import event
 log = logging.getLogger("trader.curation")
 
 QTY_STEP = Decimal("0.00000001")
-BOOST_BOUNDS = (0.25, 2.0)
 PREDICTION_KEYS = ("fill_prob", "slip_bps", "latency_ms")
 
 
@@ -156,35 +157,15 @@ class LessonEnhancedCuration:
         total = sum(weights.values())
         combined = sum(weights[n] * float(r.score) for n, r in results.items()) / total if total > 0 else 0.0
 
-        applied: list[str] = []
-        boost, size = 1.0, 1.0
-        for lesson in ctx.lessons_for(ctx.venue):
-            effects = lesson.get("effects") or {}
-            touched = False
-            if effects.get("confidence_multiplier") is not None:
-                boost *= float(effects["confidence_multiplier"])
-                touched = True
-            if effects.get("size_multiplier") is not None:
-                size *= float(effects["size_multiplier"])
-                touched = True
-            if touched:
-                applied.append(lesson["lesson_id"])
-        # A lesson that avoided or preferred a venue this order could have gone to
-        # applied too: it steered the venue choice.
-        for venue in ctx.venues:
-            for lesson in ctx.lessons_for(venue["name"]):
-                effects = lesson.get("effects") or {}
-                steered = venue["name"] in (effects.get("avoid_venue"), effects.get("prefer_venue"))
-                if steered and lesson["lesson_id"] not in applied:
-                    applied.append(lesson["lesson_id"])
-        boost = min(max(boost, BOOST_BOUNDS[0]), BOOST_BOUNDS[1])
-        size = min(max(size, 0.0), 1.0)  # never up
+        effect = ctx.lesson_effect(ctx.venue)
+        boost, size = float(effect.confidence_multiplier), effect.size_multiplier
         adjusted = combined * boost
-        order_qty = (ctx.qty * Decimal(str(size))).quantize(QTY_STEP, rounding=ROUND_DOWN)
+        order_qty = (ctx.qty * size).quantize(QTY_STEP, rounding=ROUND_DOWN)
 
         predictions = self._combine_predictions(results, weights)
         metadata = {
-            "lessons_applied": applied, "confidence_boost": round(boost, 4), "size_multiplier": round(size, 4),
+            "lessons_applied": list(effect.lessons), "confidence_boost": round(boost, 4),
+            "size_multiplier": round(float(size), 4),
             "combined_score": round(combined, 4), "adjusted_score": round(adjusted, 4), "threshold": self.threshold,
             "curators": {n: {"score": round(float(r.score), 4), "weight": weights[n], "predictions": r.predictions}
                          for n, r in results.items()},

@@ -3,7 +3,7 @@
 -- evidence; the insight may come from a hook; tr_lesson_effect combines the lessons
 -- that apply to a decision at a venue.
 BEGIN;
-SELECT plan(36);
+SELECT plan(38);
 
 DELETE FROM tr_braid_members; DELETE FROM tr_curator_weight_history; DELETE FROM tr_curator_performance;
 DELETE FROM tr_execution_performance; DELETE FROM tr_strand; DELETE FROM tr_positions; DELETE FROM tr_quotes;
@@ -144,6 +144,13 @@ SELECT results_eq($$SELECT kind, conditions->>'symbol', conditions->>'venue', me
                   $$VALUES ('braid', 'BR-A', 'paper_a', 6::bigint), ('braid', 'BR-B', 'paper_a', 5), ('braid', 'BR-C', 'paper_b', 6),
                            ('braid', 'BR-D', 'paper_c', 6), ('braid', 'BR-E', 'paper_d', 5), ('meta_braid', NULL, 'paper_a', 2)$$,
                   'tr_active_lessons lists every lesson in force with its conditions and members');
+-- Readers of a view call its functions (tr_lesson_in_force) with their own rights.
+SET LOCAL ROLE tr_worker;
+SELECT is((SELECT count(*) FROM tr_active_lessons), 6::bigint, 'the worker reads tr_active_lessons, which it is granted');
+RESET ROLE;
+SET LOCAL ROLE tr_inspector;
+SELECT is((SELECT count(*) FROM tr_active_lessons), 6::bigint, 'the inspector reads tr_active_lessons, which it is granted');
+RESET ROLE;
 
 SELECT is(tr_form_braids((SELECT max(updated_at) FROM tr_strand WHERE kind = 'execution') + interval '24 hours 1 second'), 0,
           'past the window, with no recent executions, no braid is formed or refreshed');
@@ -174,37 +181,37 @@ SELECT pg_temp.lesson('LE-M1', 'meta_braid', '{"venue": "paper_a"}',
 SELECT pg_temp.lesson('LE-P', 'braid', '{"symbol": "LE-P"}', '{"prefer_venue": "paper_b", "confidence_multiplier": 1.05}');
 SELECT pg_temp.lesson('LE-Q', 'braid', '{"symbol": "LE-Q"}', '{"size_multiplier": 0.5}');
 
--- Products of multipliers come from exp(sum(ln)), so they are compared to 6 places.
+-- The effect at one venue, as the only venue the order could go to.
 CREATE FUNCTION pg_temp.effect(p_symbol text, p_venue text)
-RETURNS TABLE (lessons jsonb, confidence numeric, size numeric, avoid jsonb, prefer jsonb) LANGUAGE sql AS $$
-    SELECT e->'lessons', round((e->>'confidence_multiplier')::numeric, 6), round((e->>'size_multiplier')::numeric, 6),
-           e->'avoid_venues', e->'prefer_venues'
-      FROM tr_lesson_effect(p_symbol, 'trend', '1m', NULL, p_venue) e
+RETURNS TABLE (lessons jsonb, confidence numeric, size numeric, avoid boolean, prefer boolean) LANGUAGE sql AS $$
+    SELECT e->'lessons', (e->>'confidence_multiplier')::numeric, (e->>'size_multiplier')::numeric,
+           (e->>'avoid')::boolean, (e->>'prefer')::boolean
+      FROM tr_lesson_effect(p_symbol, 'trend', '1m', NULL, ARRAY[p_venue]) AS x(venue, e)
 $$;
 
 SELECT results_eq($$SELECT * FROM pg_temp.effect('LE-A', 'paper_a')$$,
-                  $$VALUES ('["LE-B1", "LE-B2"]'::jsonb, 0.72, 0.3, '["paper_a"]'::jsonb, '["paper_b"]'::jsonb)$$,
-                  'braids that apply win over the venue''s meta-braid; their multipliers multiply and their venues are listed');
+                  $$VALUES ('["LE-B1", "LE-B2"]'::jsonb, 0.72, 0.3, true, false)$$,
+                  'braids that apply win over the venue''s meta-braid; their multipliers multiply exactly, and one avoids this venue');
 SELECT results_eq($$SELECT * FROM pg_temp.effect('LE-A', 'paper_c')$$,
-                  $$VALUES ('["LE-B1", "LE-B2", "LE-B3"]'::jsonb, 0.36, 0.03, '["paper_a"]'::jsonb, '["paper_b"]'::jsonb)$$,
+                  $$VALUES ('["LE-B1", "LE-B2", "LE-B3"]'::jsonb, 0.36, 0.03, false, false)$$,
                   'a lesson conditioned on a venue applies at that venue (and, above, not at another)');
 SELECT results_eq($$SELECT * FROM pg_temp.effect('LE-Z', 'paper_a')$$,
-                  $$VALUES ('["LE-M1"]'::jsonb, 0.95, 0.8, '["paper_a"]'::jsonb, '[]'::jsonb)$$,
+                  $$VALUES ('["LE-M1"]'::jsonb, 0.95, 0.8, true, false)$$,
                   'with no braid applying, the venue''s meta-braid is the fallback');
 SELECT results_eq($$SELECT * FROM pg_temp.effect('LE-V', 'paper_a')$$,
-                  $$VALUES ('["LE-M1"]'::jsonb, 0.95, 0.8, '["paper_a"]'::jsonb, '[]'::jsonb)$$,
+                  $$VALUES ('["LE-M1"]'::jsonb, 0.95, 0.8, true, false)$$,
                   'a braid for another venue does not displace the meta-braid fallback at this one');
 SELECT results_eq($$SELECT * FROM pg_temp.effect('LE-Z', 'paper_b')$$,
-                  $$VALUES ('[]'::jsonb, 1::numeric, 1::numeric, '[]'::jsonb, '[]'::jsonb)$$,
+                  $$VALUES ('[]'::jsonb, 1::numeric, 1::numeric, false, false)$$,
                   'a meta-braid applies only at its venue, and with no lesson the effect is neutral');
 SELECT results_eq($$SELECT * FROM pg_temp.effect('LE-S', 'paper_b')$$,
-                  $$VALUES ('["LE-S"]'::jsonb, 1.05, 1::numeric, '[]'::jsonb, '[]'::jsonb)$$,
+                  $$VALUES ('["LE-S"]'::jsonb, 1.05, 1::numeric, false, false)$$,
                   'lessons never make an order larger: the size multiplier is at most 1');
 SELECT results_eq($$SELECT * FROM pg_temp.effect('LE-P', 'paper_b')$$,
-                  $$VALUES ('["LE-P"]'::jsonb, 1.05, 1::numeric, '[]'::jsonb, '["paper_b"]'::jsonb)$$,
+                  $$VALUES ('["LE-P"]'::jsonb, 1.05, 1::numeric, false, true)$$,
                   'a lesson that names no size_multiplier leaves the order''s size alone');
 SELECT results_eq($$SELECT * FROM pg_temp.effect('LE-Q', 'paper_b')$$,
-                  $$VALUES ('["LE-Q"]'::jsonb, 1::numeric, 0.5, '[]'::jsonb, '[]'::jsonb)$$,
+                  $$VALUES ('["LE-Q"]'::jsonb, 1::numeric, 0.5, false, false)$$,
                   'a lesson that names no confidence_multiplier leaves the confidence alone');
 
 SELECT * FROM finish();

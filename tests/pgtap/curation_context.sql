@@ -1,7 +1,9 @@
 -- Curation context: the lessons that match a decision, the one JSON context per work
--- item that the worker's curators score, and the registration of plug-in curators.
+-- item that the worker's curators score (with the lessons' effect at each venue, the
+-- touch price and whether the order increases the position, all decided here), and
+-- the registration of plug-in curators.
 BEGIN;
-SELECT plan(33);
+SELECT plan(44);
 
 DELETE FROM tr_inbox; DELETE FROM tr_strand; DELETE FROM tr_positions; DELETE FROM tr_quotes;
 DELETE FROM tr_execution_performance; DELETE FROM tr_risk_state;
@@ -122,7 +124,8 @@ SELECT results_eq($$SELECT order_id, context->'risk' FROM ctx ORDER BY 1$$,
 SELECT is((SELECT context->'weights' FROM ctx WHERE order_id = 'CO-1'),
           '{"execution_curator": {"weight": 1.25, "confidence": 0.9}, "venue_curator": {"weight": 1, "confidence": 0.5}}'::jsonb,
           'weights list every curator with its current weight and confidence, updates included');
-SELECT is((SELECT context->'venues' FROM ctx WHERE order_id = 'CO-1'),
+SELECT is((SELECT jsonb_agg(v - 'lesson_effect' ORDER BY i) FROM ctx, jsonb_array_elements(context->'venues') WITH ORDINALITY AS e(v, i)
+             WHERE order_id = 'CO-1'),
           '[{"name": "paper_a", "adapter": "paper", "params": {"fee_bps": 2},
              "quality": {"n": 3, "mean_slip_bps": 5.3333, "mean_latency_ms": 60.0, "mean_score": 0.7333}},
             {"name": "paper_b", "adapter": "paper", "params": {"fee_bps": 6},
@@ -139,6 +142,67 @@ SELECT is((SELECT context->'lessons' FROM ctx WHERE order_id = 'CO-2'),
           '[{"lesson_id": "L-X-OTHER-SYM", "kind": "braid", "conditions": {"symbol": "CC-B"}, "effects": {}, "insight": "x", "specificity": 1},
             {"lesson_id": "L-NONE", "kind": "meta_braid", "conditions": {}, "effects": {}, "insight": "always", "specificity": 0}]'::jsonb,
           'each lesson reaches the worker with its id, kind, conditions, effects, insight and specificity');
+
+SELECT is((SELECT jsonb_object_agg(v->>'name', v->'lesson_effect') FROM ctx, jsonb_array_elements(context->'venues') v
+            WHERE order_id = 'CO-1'),
+          '{"paper_a": {"lessons": [], "confidence_multiplier": 1, "size_multiplier": 1, "avoid": false, "prefer": false},
+            "paper_b": {"lessons": ["L-VENUE"], "confidence_multiplier": 1, "size_multiplier": 0.5, "avoid": false, "prefer": false}}'::jsonb,
+          'each venue carries the lessons'' effect there: L-VENUE halves the size at paper_b only, and lessons without multipliers change nothing');
+SELECT results_eq($$SELECT order_id, (context->>'touch')::numeric, (context->>'increases_position')::boolean FROM ctx ORDER BY 1$$,
+                  $$VALUES ('CO-1', 102::numeric, true), ('CO-2', NULL, true)$$,
+                  'the touch price is the ask for a buy (none without a quote), and buying onto a long or selling from flat increases the position');
+INSERT INTO tr_inbox (id, source, source_id, symbol, order_spec) VALUES
+    ('CO-3', 'decision', 'CO-3', 'CC-A', '{"side": "sell", "qty": "1"}'),
+    ('CO-4', 'decision', 'CO-4', 'CC-A', '{"side": "sell", "qty": "3"}');
+SELECT results_eq($$SELECT order_id, (context->>'touch')::numeric, (context->>'increases_position')::boolean
+                      FROM tr_curation_context(ARRAY['CO-3', 'CO-4']) ORDER BY 1$$,
+                  $$VALUES ('CO-3', 101::numeric, false), ('CO-4', 101::numeric, true)$$,
+                  'a sell meets the bid; selling part of a long reduces it, selling past it flips it and so increases the position');
+
+-- The lessons' effect, one case per symbol, each order free to go to either venue
+-- unless its spec names one.
+CREATE FUNCTION pg_temp.lesson(p_id text, p_kind text, p_conditions jsonb, p_effects jsonb)
+RETURNS void LANGUAGE sql AS $$
+    SELECT pg_temp.lesson(p_id, p_kind, jsonb_build_object('conditions', p_conditions, 'effects', p_effects, 'insight', p_id))
+$$;
+SELECT pg_temp.lesson('E-HI', 'braid', '{"symbol": "CE-HI"}', '{"confidence_multiplier": 10, "size_multiplier": 3}');
+SELECT pg_temp.lesson('E-LO1', 'braid', '{"symbol": "CE-LO"}', '{"confidence_multiplier": 0.1}');
+SELECT pg_temp.lesson('E-LO2', 'braid', '{"symbol": "CE-LO", "regime": "calm"}', '{"confidence_multiplier": 0.5, "size_multiplier": 0.3}');
+SELECT pg_temp.lesson('E-V', 'braid', '{"symbol": "CE-V", "venue": "paper_b"}',
+                      '{"confidence_multiplier": 0.9, "size_multiplier": 0.5, "avoid_venue": "paper_b"}');
+SELECT pg_temp.lesson('E-M', 'meta_braid', '{"regime": "meta", "venue": "paper_a"}', '{"confidence_multiplier": 0.8, "prefer_venue": "paper_a"}');
+SELECT pg_temp.lesson('E-MB', 'braid', '{"symbol": "CE-M", "venue": "paper_b"}', '{"confidence_multiplier": 1.0}');
+SELECT pg_temp.lesson('E-S', 'braid', '{"symbol": "CE-S"}', '{"avoid_venue": "paper_b"}');
+INSERT INTO tr_inbox (id, source, source_id, symbol, regime, order_spec)
+SELECT id, 'decision', id, coalesce(symbol, id), regime, jsonb_strip_nulls(jsonb_build_object('side', 'buy', 'qty', 1, 'venue', venue))
+  FROM (VALUES ('CE-HI', NULL, 'calm', NULL), ('CE-LO', NULL, 'calm', NULL), ('CE-V', NULL, 'calm', NULL),
+               ('CE-M', NULL, 'meta', NULL), ('CE-S', NULL, 'calm', NULL), ('CE-S-A', 'CE-S', 'calm', 'paper_a')) o(id, symbol, regime, venue);
+CREATE TEMP TABLE effect AS
+SELECT c.order_id, v->>'name' AS venue, v->'lesson_effect'->'lessons' AS lessons,
+       (v->'lesson_effect'->>'confidence_multiplier')::numeric AS confidence, (v->'lesson_effect'->>'size_multiplier')::numeric AS size,
+       (v->'lesson_effect'->>'avoid')::boolean AS avoid, (v->'lesson_effect'->>'prefer')::boolean AS prefer
+  FROM tr_curation_context(ARRAY['CE-HI', 'CE-LO', 'CE-V', 'CE-M', 'CE-S', 'CE-S-A']) c, jsonb_array_elements(c.context->'venues') v;
+
+SELECT results_eq($$SELECT venue, lessons, confidence, size FROM effect WHERE order_id = 'CE-HI' ORDER BY 1$$,
+                  $$VALUES ('paper_a', '["E-HI"]'::jsonb, 2.0, 1::numeric), ('paper_b', '["E-HI"]'::jsonb, 2.0, 1::numeric)$$,
+                  'a confidence multiplier of 10 is held at 2.0, and a size multiplier of 3 at 1: lessons never make an order larger');
+SELECT results_eq($$SELECT venue, lessons, confidence, size FROM effect WHERE order_id = 'CE-LO' ORDER BY 1$$,
+                  $$VALUES ('paper_a', '["E-LO2", "E-LO1"]'::jsonb, 0.25, 0.3), ('paper_b', '["E-LO2", "E-LO1"]'::jsonb, 0.25, 0.3)$$,
+                  'multipliers multiply (0.1 x 0.5 = 0.05, held at 0.25; size 0.3 exactly), and the lessons are listed most specific first');
+SELECT results_eq($$SELECT venue, lessons, confidence, size, avoid, prefer FROM effect WHERE order_id = 'CE-V' ORDER BY 1$$,
+                  $$VALUES ('paper_a', '["E-V"]'::jsonb, 1::numeric, 1::numeric, false, false),
+                           ('paper_b', '["E-V"]'::jsonb, 0.9, 0.5, true, false)$$,
+                  'a lesson conditioned on paper_b acts only there, and counts as applied at paper_a too because it steered the order away from paper_b');
+SELECT results_eq($$SELECT venue, lessons, confidence, prefer FROM effect WHERE order_id = 'CE-M' ORDER BY 1$$,
+                  $$VALUES ('paper_a', '["E-M"]'::jsonb, 0.8, true), ('paper_b', '["E-M"]'::jsonb, 1::numeric, false)$$,
+                  'braids before meta-braids: the meta-braid acts at paper_a, where no braid applies, but not at paper_b, where a braid does (one whose multiplier of 1 changes nothing and is not listed)');
+SELECT results_eq($$SELECT order_id, venue, lessons, avoid FROM effect WHERE order_id LIKE 'CE-S%' ORDER BY 1, 2$$,
+                  $$VALUES ('CE-S', 'paper_a', '["E-S"]'::jsonb, false), ('CE-S', 'paper_b', '["E-S"]'::jsonb, true),
+                           ('CE-S-A', 'paper_a', '[]'::jsonb, false), ('CE-S-A', 'paper_b', '[]'::jsonb, true)$$,
+                  'a lesson avoiding a venue is applied wherever the order goes when it could have gone there, and not at all for an order that names another venue');
+SELECT is((SELECT lesson_effect FROM tr_lesson_effect('CE-V', 'calm', NULL, NULL, ARRAY['paper_b', NULL, 'paper_b']) e),
+          '{"lessons": ["E-V"], "confidence_multiplier": 0.9, "size_multiplier": 0.5, "avoid": true, "prefer": false}'::jsonb,
+          'tr_lesson_effect gives one effect per venue named, whatever the repeats and NULLs');
 
 -- A small window must keep the newest executions, not the first inserted.
 UPDATE tr_settings SET value = '2' WHERE key = 'curation.quality_window';
@@ -161,11 +225,17 @@ SELECT throws_ok($$SELECT tr_register_curator('Plugin-Curator')$$, '22023',
                  'curator name ''Plugin-Curator'' is not a lower-case identifier', 'a curator name must be a lower-case identifier');
 SELECT throws_ok($$SELECT tr_register_curator(NULL)$$, '22023', NULL, 'a curator needs a name');
 
--- Privileges: the worker calls both; a peer module reads no context.
-SET ROLE tr_worker;
+-- Privileges: the worker calls these; a peer module reads no context.
+SET LOCAL ROLE tr_worker;
 SELECT results_eq($$SELECT order_id FROM tr_curation_context(ARRAY['CO-1'])$$, ARRAY['CO-1'],
                   'the worker can read the curation context');
 SELECT lives_ok($$SELECT tr_register_curator('worker_plugin')$$, 'the worker can register a plug-in curator');
+SELECT is((SELECT lesson_effect->'confidence_multiplier' FROM tr_lesson_effect('CE-HI', NULL, NULL, NULL, ARRAY['paper_a'])),
+          '2.0'::jsonb, 'the worker can call tr_lesson_effect, which reads the lessons with its owner''s rights');
+RESET ROLE;
+SET LOCAL ROLE tr_inspector;
+SELECT throws_ok($$SELECT * FROM tr_lesson_effect('CE-HI', NULL, NULL, NULL, ARRAY['paper_a'])$$, '42501', NULL,
+                 'tr_lesson_effect is the worker''s: the inspector is not granted it');
 RESET ROLE;
 SELECT is((SELECT count(*) FROM tr_curator_weights WHERE curator_type = 'worker_plugin'), 1::bigint,
           'a curator registered by the worker has its weight row');

@@ -1,8 +1,9 @@
 -- Curator learning: how close each curator's predictions came to an execution's
 -- outcome and how much of the decision was its, then the batch that turns that
--- record into bounded, normalized weights, with their history, lessons and leaderboard.
+-- record into weights within their bounds and averaging 1, with their history,
+-- lessons and leaderboard.
 BEGIN;
-SELECT plan(34);
+SELECT plan(40);
 
 DELETE FROM tr_braid_members; DELETE FROM tr_curator_weight_history; DELETE FROM tr_curator_performance;
 DELETE FROM tr_execution_performance; DELETE FROM tr_strand; DELETE FROM tr_positions; DELETE FROM tr_quotes;
@@ -148,27 +149,50 @@ SELECT results_eq($$SELECT curator_type, weight, executions_scored, mean_accurac
                   'the leaderboard lists curators by weight, heaviest first, with how many executions scored them and their mean accuracy');
 
 -- Extremes: at rate 50 a perfect curator is multiplied by e^25 and a useless one by
--- e^-25, far past both bounds.
+-- e^-25, far past both bounds. The perfect one is held at the cap, and the others
+-- share what keeps the mean at 1 in their old proportion (1.2933 : 0.6282).
 UPDATE tr_strand SET lesson_metadata = jsonb_set(lesson_metadata, '{lesson,active}', 'false') WHERE id = 'LESSON-V';
 UPDATE tr_settings SET value = '50' WHERE key = 'weights.learning_rate';
 UPDATE tr_settings SET value = '2' WHERE key = 'weights.cap';
 SELECT pg_temp.scored('execution_curator', 'X-5', 1), pg_temp.scored('venue_curator', 'X-5', 0), pg_temp.scored('risk_curator', 'X-5', 0);
 SELECT tr_update_curator_weights('2026-02-01 00:05:00+00');
 SELECT results_eq($$SELECT curator_type, weight FROM tr_curator_weights ORDER BY 1$$,
-                  $$VALUES ('execution_curator', 2.0000), ('risk_curator', 0.2000), ('venue_curator', 0.2000)$$,
-                  'however extreme the accuracies and the learning rate, no weight rises above weights.cap or falls below weights.floor');
+                  $$VALUES ('execution_curator', 2.0000), ('risk_curator', 0.6731), ('venue_curator', 0.3269)$$,
+                  'however extreme the accuracies and the learning rate, no weight rises above weights.cap or falls below weights.floor, and they average 1');
 SELECT is((SELECT lesson_adjustments FROM tr_curator_weights WHERE curator_type = 'venue_curator'), '{"LESSON-V": 0.5}'::jsonb,
           'a lesson adjusts a curator once: it stays recorded in lesson_adjustments and is never applied again');
 
--- Curators that all did equally badly keep their proportions (2 : 0.2 : 0.2, which
--- renormalizes to 2.5, 0.25, 0.25, the first then held at the cap), however small
--- the common factor that moved them.
+-- Curators that all did equally badly keep their proportions (2 : 0.6731 : 0.3269,
+-- which already average 1 within the bounds), however small the common factor that
+-- moved them.
 SELECT pg_temp.scored('execution_curator', 'X-6', 0), pg_temp.scored('venue_curator', 'X-6', 0), pg_temp.scored('risk_curator', 'X-6', 0);
 SELECT lives_ok($$SELECT tr_update_curator_weights('2026-02-01 00:06:00+00')$$,
                 'an update in which every curator did equally badly under a high learning rate succeeds');
 SELECT results_eq($$SELECT curator_type, weight FROM tr_curator_weights ORDER BY 1$$,
-                  $$VALUES ('execution_curator', 2.0000), ('risk_curator', 0.2500), ('venue_curator', 0.2500)$$,
+                  $$VALUES ('execution_curator', 2.0000), ('risk_curator', 0.6731), ('venue_curator', 0.3269)$$,
                   'curators moved by the same factor keep their relative weights, within the bounds');
+
+-- A high learning rate from equal weights: e^10, 1 and e^-10. Clamping after
+-- normalizing gave 3, 0.2 and 0.2 here, a mean of 1.13.
+UPDATE tr_curator_weights SET weight = 1;
+UPDATE tr_settings SET value = '20' WHERE key = 'weights.learning_rate';
+UPDATE tr_settings SET value = '3.0' WHERE key = 'weights.cap';
+SELECT pg_temp.scored('execution_curator', 'X-7', 1), pg_temp.scored('venue_curator', 'X-7', 0.5), pg_temp.scored('risk_curator', 'X-7', 0);
+SELECT tr_update_curator_weights('2026-02-01 00:07:00+00');
+SELECT is((SELECT round(avg(weight), 4) FROM tr_curator_weights), 1.0000, 'at learning rate 20 the weights still average 1 (to 4 places)');
+SELECT ok((SELECT bool_and(weight BETWEEN 0.2 AND 3.0) FROM tr_curator_weights),
+          'at learning rate 20 every weight is within weights.floor (0.2) and weights.cap (3.0)');
+SELECT results_eq($$SELECT curator_type, weight FROM tr_curator_weights ORDER BY 1$$,
+                  $$VALUES ('execution_curator', 2.6000), ('risk_curator', 0.2000), ('venue_curator', 0.2000)$$,
+                  'the two weights below the floor are held there, and the one free weight takes what makes the mean 1');
+
+-- The common scale itself, on cases the update above does not reach.
+SELECT is(round(tr_weight_scale(ARRAY[100, 1, 1, 0.001], 0.2, 3), 10), 0.4,
+          'one weight at the cap, one at the floor, and the two between scaled alike (0.4 each) to a mean of 1');
+SELECT is(round(tr_weight_scale(ARRAY[1.95, 0.05], 0.5, 1.2), 10), 16::numeric,
+          'where clamping both ends at once would stop at 1.2 and 0.5 (mean 0.85), the one scale gives 1.2 and 0.8');
+SELECT is(tr_weight_scale(ARRAY[1, 3], 1.5, 3), 0.5,
+          'with a floor above 1 no scale can give a mean of 1: the weights are divided by their mean and the bounds win');
 
 SELECT * FROM finish();
 ROLLBACK;

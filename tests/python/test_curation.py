@@ -10,6 +10,9 @@ import pytest
 from psycopg.types.json import Jsonb
 
 from conftest import wait_for
+from trader import store
+from trader.curation import LessonEnhancedCuration
+from trader.curators import builtin_curators
 
 PLUGINS = textwrap.dedent('''
     import time
@@ -165,3 +168,69 @@ def test_a_plugin_curator_takes_part_and_failing_ones_are_skipped(db, start_work
     assert {"sceptic_curator", "broken_curator", "slow_curator", "odd_curator"} <= registered, "each plug-in got a weight row"
     assert worker.proc.poll() is None
     assert worker.stop() == 0
+
+
+def curate_in_process(db, order_ids: list[str]) -> tuple[dict, dict]:
+    """The worker's two steps, without the worker: the database's context, then curation."""
+    contexts = store.curation_context(db, order_ids)
+    curation = LessonEnhancedCuration(builtin_curators(), ["paper_a", "paper_b"], "paper_a", 0.3, 5.0)
+    try:
+        return contexts, curation.curate(contexts)
+    finally:
+        curation.close()
+
+
+def work_item(db, order_id: str, symbol: str, spec: dict) -> None:
+    db.execute("INSERT INTO tr_inbox (id, source, source_id, symbol, regime, order_spec) VALUES (%s, 'decision', %s, %s, 'trend', %s)",
+               (order_id, order_id, symbol, Jsonb(spec)))
+
+
+def effect_at(context: dict, venue: str) -> dict:
+    return next(v["lesson_effect"] for v in context["venues"] if v["name"] == venue)
+
+
+def test_curation_applies_the_databases_lesson_effect_bounds_and_all(db):
+    quote(db, "CX-A", "100", "100.02")
+    bold = lesson(db, "braid", {"symbol": "CX-A"}, {"confidence_multiplier": 10, "size_multiplier": "0.3"})
+    work_item(db, "CX-1", "CX-A", {"side": "buy", "qty": "10"})
+    contexts, curated = curate_in_process(db, ["CX-1"])
+    decision = curated["CX-1"]
+    sql = effect_at(contexts["CX-1"], decision.venue)
+    assert sql == {"lessons": [bold], "confidence_multiplier": Decimal("2.0"), "size_multiplier": Decimal("0.3"),
+                   "avoid": False, "prefer": False}, "the database holds 10 at 2.0"
+    meta = decision.lesson_metadata
+    assert (meta["confidence_boost"], meta["size_multiplier"], meta["lessons_applied"]) == (2.0, 0.3, [bold])
+    assert decision.order_qty == Decimal("3.00000000"), "10 x 0.3 exactly, never a float's 2.99999999"
+    assert meta["adjusted_score"] == pytest.approx(meta["combined_score"] * 2.0, abs=2e-4)
+
+
+def test_curation_has_no_bounds_of_its_own(db):
+    """Whatever multipliers the context carries are the ones applied: the bounds live
+    in tr_lesson_effect alone."""
+    quote(db, "CX-B", "100", "100.02")
+    work_item(db, "CX-2", "CX-B", {"side": "buy", "qty": "1", "venue": "paper_a"})
+    contexts = store.curation_context(db, ["CX-2"])
+    effect = effect_at(contexts["CX-2"], "paper_a")
+    effect.update(confidence_multiplier=Decimal(10), size_multiplier=Decimal("0.123456789"), lessons=["SQL-SAID-SO"])
+    curation = LessonEnhancedCuration(builtin_curators(), ["paper_a", "paper_b"], "paper_a", 0.3, 5.0)
+    try:
+        decision = curation.curate(contexts)["CX-2"]
+    finally:
+        curation.close()
+    meta = decision.lesson_metadata
+    assert (meta["confidence_boost"], meta["lessons_applied"]) == (10.0, ["SQL-SAID-SO"])
+    assert decision.order_qty == Decimal("0.12345678"), "qty x size rounded down to 8 places"
+
+
+def test_the_risk_curator_sees_a_book_of_one_symbol_as_fully_concentrated(db):
+    quote(db, "CR-A", "100", "100.02")
+    quote(db, "CR-B", "50", "50.02")
+    work_item(db, "CR-1", "CR-A", {"side": "buy", "qty": "1"})
+    _, curated = curate_in_process(db, ["CR-1"])
+    risk = curated["CR-1"].lesson_metadata["curators"]["risk_curator"]["predictions"]
+    assert risk["concentration"] == 1.0, "nothing else is held: the order's symbol is all of the exposure"
+
+    db.execute("SELECT tr_apply_fill('CR-B', 'buy', 2, 50)")  # 100 of exposure elsewhere
+    _, curated = curate_in_process(db, ["CR-1"])
+    risk = curated["CR-1"].lesson_metadata["curators"]["risk_curator"]["predictions"]
+    assert risk["concentration"] == pytest.approx(100.02 / 200.02, abs=1e-4), "its share beside the other position"

@@ -26,9 +26,31 @@ def _dec(value: Any, default: Decimal | None = None) -> Decimal | None:
     return number if number.is_finite() else default
 
 
+@dataclass(frozen=True)
+class LessonEffect:
+    """What the lessons do to the order at one venue, as tr_lesson_effect decided it
+    (bounds and all): curation reads it, and never recomputes it."""
+
+    lessons: tuple[str, ...] = ()
+    confidence_multiplier: Decimal = Decimal(1)
+    size_multiplier: Decimal = Decimal(1)
+    avoid: bool = False
+    prefer: bool = False
+
+    @classmethod
+    def from_json(cls, effect: dict[str, Any] | None) -> LessonEffect:
+        if not effect:
+            return cls()  # a venue the context does not list: no lesson spoke of it
+        return cls(lessons=tuple(effect["lessons"]), confidence_multiplier=Decimal(str(effect["confidence_multiplier"])),
+                   size_multiplier=Decimal(str(effect["size_multiplier"])), avoid=bool(effect["avoid"]),
+                   prefer=bool(effect["prefer"]))
+
+
 @dataclass
 class OrderContext:
-    """One order's context, as tr_curation_context gives it."""
+    """One order's context, as tr_curation_context gives it: the touch price, whether
+    the order increases the position and the lessons' effect at each venue are the
+    database's answers."""
 
     order_id: str
     symbol: str
@@ -44,7 +66,9 @@ class OrderContext:
     timeframe: str | None
     session_bucket: str | None
     quote: dict[str, Any] | None
+    touch: Decimal | None
     position_qty: Decimal
+    increases_position: bool
     gross_exposure: Decimal
     risk: dict[str, Any]
     venues: list[dict[str, Any]]
@@ -62,7 +86,10 @@ class OrderContext:
             requested_venue=spec.get("venue"), ref_px=_dec(spec.get("ref_px")),
             signal_strength=_dec(order.get("signal_strength")), regime=order.get("regime"),
             timeframe=order.get("timeframe"), session_bucket=order.get("session_bucket"),
-            quote=ctx.get("quote"), position_qty=_dec((ctx.get("position") or {}).get("quantity"), Decimal(0)),
+            quote=ctx.get("quote"), touch=_dec(ctx.get("touch")),
+            position_qty=_dec((ctx.get("position") or {}).get("quantity"), Decimal(0)),
+            # Unknown (no side or quantity the database could read) is judged as taking risk.
+            increases_position=ctx.get("increases_position") is not False,
             gross_exposure=_dec(ctx.get("gross_exposure"), Decimal(0)), risk=ctx.get("risk") or {},
             venues=[v for v in ctx.get("venues") or [] if v["name"] in served],
             lessons=list(ctx.get("lessons") or []), weights=ctx.get("weights") or {})
@@ -71,26 +98,11 @@ class OrderContext:
     def direction(self) -> int:
         return 1 if self.side == "buy" else -1
 
-    def touch(self) -> Decimal | None:
-        """The price a market order meets: the ask for a buy, the bid for a sell."""
-        q = self.quote or {}
-        return _dec(q.get("ask") if self.side == "buy" else q.get("bid"), _dec(q.get("last")))
-
-    def mark(self) -> Decimal | None:
-        q = self.quote or {}
-        return _dec(q.get("mark"))
-
     def venue_row(self, name: str | None) -> dict[str, Any] | None:
         return next((v for v in self.venues if v["name"] == name), None)
 
-    def lessons_for(self, venue: str | None) -> list[dict[str, Any]]:
-        """The lessons that apply to this order at `venue` (those without a venue
-        condition, and those whose venue condition is that venue): the braids when any
-        apply, else the meta-braids, as tr_lesson_effect combines them."""
-        applicable = [lesson for lesson in self.lessons
-                      if (lesson.get("conditions") or {}).get("venue") in (None, venue)]
-        braids = [lesson for lesson in applicable if lesson.get("kind") == "braid"]
-        return braids or applicable
+    def lesson_effect(self, venue: str | None) -> LessonEffect:
+        return LessonEffect.from_json((self.venue_row(venue) or {}).get("lesson_effect"))
 
 
 @dataclass

@@ -13,7 +13,7 @@ class ExecutionCurator:
 
     def evaluate(self, ctx: OrderContext) -> CuratorResult:
         venue = ctx.venue_row(ctx.venue)
-        touch = ctx.touch()
+        touch = ctx.touch
         if venue is None or touch is None:
             return CuratorResult(0.0, {"fill_prob": 0.0, "slip_bps": None, "latency_ms": None})
         if ctx.order_type == "market":

@@ -8,14 +8,26 @@ from decimal import Decimal
 from trader.curators import CuratorResult, OrderContext, _dec
 
 
+def concentration(after: Decimal, own_after: Decimal, others: Decimal) -> float:
+    """The symbol's share of gross exposure after the fill: 1 when nothing else is
+    held, 0 only when the order leaves no position in the symbol."""
+    if after == 0:
+        return 0.0
+    if others <= 0:
+        return 1.0
+    return float(own_after / (others + own_after))
+
+
 class RiskCurator:
     name = "risk_curator"
 
     def evaluate(self, ctx: OrderContext) -> CuratorResult:
         after = ctx.position_qty + ctx.direction * ctx.qty
-        if abs(after) <= abs(ctx.position_qty) and (after == 0 or (after > 0) == (ctx.position_qty > 0)):
-            return CuratorResult(1.0, {"limit_usage": 0.0, "concentration": 0.0, "reduces": True})
-        price = ctx.limit_px or ctx.touch() or ctx.mark() or Decimal(0)
+        price = ctx.limit_px or ctx.touch or Decimal(0)
+        others = max(ctx.gross_exposure - abs(ctx.position_qty) * price, Decimal(0))
+        share = concentration(after, abs(after) * price, others)
+        if not ctx.increases_position:
+            return CuratorResult(1.0, {"limit_usage": 0.0, "concentration": round(share, 4), "reduces": True})
         usage = 0.0
         for limit, used in ((ctx.risk.get("max_order_qty"), ctx.qty),
                             (ctx.risk.get("max_order_notional"), ctx.qty * price),
@@ -23,9 +35,5 @@ class RiskCurator:
             limit_dec = _dec(limit)
             if limit_dec is not None:
                 usage = max(usage, float(used / limit_dec) if limit_dec > 0 else 1.0)
-        own_before = abs(ctx.position_qty) * price
-        own_after = abs(after) * price
-        others = max(ctx.gross_exposure - own_before, Decimal(0))
-        concentration = float(own_after / (others + own_after)) if others > 0 and own_after > 0 else 0.0
-        score = max(0.0, min(1.0, 1.0 - 0.8 * min(usage, 1.0) - 0.2 * concentration))
-        return CuratorResult(score, {"limit_usage": round(usage, 4), "concentration": round(concentration, 4)})
+        score = max(0.0, min(1.0, 1.0 - 0.8 * min(usage, 1.0) - 0.2 * share))
+        return CuratorResult(score, {"limit_usage": round(usage, 4), "concentration": round(share, 4)})

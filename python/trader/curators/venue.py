@@ -21,12 +21,11 @@ class VenueCurator:
             slips[name] = expected_slippage_bps(ctx, venue)
             cost = float((venue.get("params") or {}).get("fee_bps", 0)) + slips[name] \
                 + expected_latency_ms(venue) * LATENCY_BPS_PER_MS
-            for lesson in ctx.lessons_for(name):
-                effects = lesson.get("effects") or {}
-                if effects.get("avoid_venue") == name:
-                    cost += AVOID_PENALTY_BPS
-                if effects.get("prefer_venue") == name:
-                    cost -= PREFER_BONUS_BPS
+            effect = ctx.lesson_effect(name)
+            if effect.avoid:
+                cost += AVOID_PENALTY_BPS
+            if effect.prefer:
+                cost -= PREFER_BONUS_BPS
             costs[name] = round(cost, 4)
         if not costs:
             return CuratorResult(0.0, {"venue_costs_bps": {}}, venue=None)
