@@ -145,15 +145,20 @@ BEGIN
         SELECT o.id, jsonb_build_object(
             'order', jsonb_build_object('id', o.id, 'source', o.source, 'symbol', o.symbol, 'lifecycle_id', o.lifecycle_id,
                                         'regime', o.regime, 'timeframe', o.timeframe, 'session_bucket', o.session_bucket,
-                                        'signal_strength', o.signal_strength, 'spec', o.order_spec),
+                                        'signal_strength', o.signal_strength,
+                                        'spec', jsonb_strip_nulls(jsonb_build_object(
+                                            'side', o.side, 'qty', o.qty, 'order_type', o.order_type, 'limit_px', o.limit_px,
+                                            'tif', o.tif, 'venue', o.requested_venue, 'ref_px', o.ref_px,
+                                            'stop_loss_px', o.stop_loss_px, 'take_profit_px', o.take_profit_px,
+                                            'reduce_only', o.reduce_only))),
             'quote', (SELECT jsonb_build_object('bid', q.bid, 'ask', q.ask, 'last', q.last, 'mark', q.mark, 'ts', q.quote_ts)
                         FROM tr_quotes q WHERE q.symbol = o.symbol),
-            'touch', (SELECT tr_touch_price(q, o.order_spec->>'side') FROM tr_quotes q WHERE q.symbol = o.symbol),
+            'touch', (SELECT tr_touch_price(q, o.side) FROM tr_quotes q WHERE q.symbol = o.symbol),
             'position', (SELECT jsonb_build_object('quantity', p.quantity, 'avg_price', p.avg_price, 'mark_price', p.mark_price)
                            FROM tr_positions p WHERE p.symbol = o.symbol),
             'increases_position', tr_increases_position(
                 coalesce((SELECT p.quantity FROM tr_positions p WHERE p.symbol = o.symbol), 0),
-                CASE o.order_spec->>'side' WHEN 'buy' THEN 1 WHEN 'sell' THEN -1 END * tr_json_numeric(o.order_spec->'qty')),
+                CASE o.side WHEN 'buy' THEN 1 WHEN 'sell' THEN -1 END * o.qty),
             'gross_exposure', (SELECT gross FROM exposure),
             'risk', (SELECT to_jsonb(r) FROM tr_effective_risk(o.symbol) r),
             'weights', (SELECT w FROM weights),
@@ -161,7 +166,7 @@ BEGIN
                                                            'quality', q.q, 'lesson_effect', e.lesson_effect) ORDER BY v.name)
                          FROM tr_venues v JOIN quality q ON q.venue = v.name AND q.symbol = o.symbol
                          LEFT JOIN tr_lesson_effect(o.symbol, o.regime, o.timeframe, o.session_bucket,
-                                                    (SELECT names FROM enabled), o.order_spec->>'venue') e ON e.venue = v.name
+                                                    (SELECT names FROM enabled), o.requested_venue) e ON e.venue = v.name
                         WHERE v.enabled),
             'lessons', (SELECT coalesce(jsonb_agg(to_jsonb(l)), '[]')
                           FROM tr_match_lessons(o.symbol, o.regime, o.timeframe, o.session_bucket) l))

@@ -261,7 +261,12 @@ BEGIN
         RAISE EXCEPTION USING ERRCODE = '22023', MESSAGE = format('tr_claim_orders: lease %s is not positive', v_lease),
             HINT = 'Set inbox.lease in tr_settings to a positive interval.';
     END IF;
-    PERFORM tr_fail_exhausted_orders(p_batch_size, p_now);
+    -- A claim lost in a crash costs nothing (the order is claimed again), so its commit
+    -- need not wait for the WAL flush; failing orders out of attempts reports them,
+    -- and reports are durable.
+    IF tr_fail_exhausted_orders(p_batch_size, p_now) = 0 THEN
+        PERFORM set_config('synchronous_commit', 'off', true);
+    END IF;
 
     RETURN QUERY
     WITH picked AS (

@@ -28,6 +28,12 @@ BEGIN
      WHERE i.state = 'claimed' AND i.lease_owner = p_worker AND i.lease_expires_at > v_now AND i.claim_count >= v_max;
     IF v_failed IS NOT NULL THEN
         PERFORM tr_report_executions(v_failed);
+    ELSIF NOT EXISTS (SELECT FROM jsonb_to_recordset(p_intents) AS x(venue text)
+                       WHERE NOT EXISTS (SELECT FROM tr_venues v WHERE v.name = x.venue AND v.adapter = 'paper')) THEN
+        -- Only venues inside this database: their book is in the same WAL, after this
+        -- intent, so a crash can never keep the order and lose the intent. Outside
+        -- venues need the intent on disk before anything is sent.
+        PERFORM set_config('synchronous_commit', 'off', true);
     END IF;
     RETURN QUERY
         UPDATE tr_inbox i

@@ -45,15 +45,16 @@ class WorkItem:
     submit_intent_at: datetime | None
     curation: dict[str, Any] | None
     created_at: datetime
+    check_reason: str | None = None   # the pre-trade check: OK or a reason code
+    check_detail: str | None = None
+    context: dict[str, Any] | None = None  # the curation context, for an order that passed
 
 
-def claim(conn: psycopg.Connection, worker: str, batch_size: int, venues: Sequence[str] | None) -> list[WorkItem]:
+def claim_batch(conn: psycopg.Connection, worker: str, batch_size: int, venues: Sequence[str] | None) -> list[WorkItem]:
+    """Claims a batch with its pre-trade checks and curation contexts, in one round trip."""
     with conn.cursor(row_factory=dict_row) as cur:
-        rows = cur.execute(
-            "SELECT id, source, symbol, side, qty, order_type, limit_px, tif, requested_venue, lifecycle_id, timeframe,"
-            " regime, signal_strength, claim_count, venue, submit_intent_at, curation, created_at"
-            " FROM tr_claim_orders(%s, %s, p_venues => %s) ORDER BY created_at, id",
-            (worker, batch_size, list(venues) if venues else None)).fetchall()
+        rows = cur.execute("SELECT * FROM tr_claim_batch(%s, %s, %s)",
+                           (worker, batch_size, list(venues) if venues else None)).fetchall()
     return [WorkItem(**r) for r in rows]
 
 

@@ -64,6 +64,19 @@ def _report_body(answer: VenueAnswer, venue: str, curated: Curated | dict[str, A
     return body
 
 
+class _Stages:
+    """Milliseconds spent in each stage of a batch, for the debug log."""
+
+    def __init__(self) -> None:
+        self.ms: dict[str, float] = {}
+        self._mark = time.perf_counter()
+
+    def lap(self, stage: str) -> None:
+        now = time.perf_counter()
+        self.ms[stage] = round((now - self._mark) * 1000, 2)
+        self._mark = now
+
+
 class Worker:
     def __init__(self, config: WorkerConfig) -> None:
         self.config = config
@@ -160,7 +173,7 @@ class Worker:
         """One round: a batch claimed and handled, and working orders followed every
         poll interval. True when a batch was claimed (there may be more)."""
         conn = self._ensure_connected()
-        items = store.claim(conn, self.config.worker_id, self.config.batch_size, self.config.venues)
+        items = store.claim_batch(conn, self.config.worker_id, self.config.batch_size, self.config.venues)
         if items:
             try:
                 self.handle(items)
@@ -176,47 +189,67 @@ class Worker:
     # a batch -----------------------------------------------------------------------
 
     def handle(self, items: list[WorkItem]) -> None:
+        """Claimed orders to reports: reconcile those that may be at a venue, reject
+        what failed its check, curate the rest, commit the intent, send, report."""
         conn = self._ensure_connected()
-        assert self._curation is not None
-        stages: dict[str, float] = {}
-        mark = time.perf_counter()
-
-        def lap(stage: str) -> None:
-            nonlocal mark
-            now = time.perf_counter()
-            stages[stage] = round((now - mark) * 1000, 2)
-            mark = now
-
+        stages = _Stages()
         reports: list[tuple[str, dict[str, Any]]] = []
-        fresh: list[WorkItem] = []
+        fresh = self._reconcile_sent(items, reports)
+        stages.lap("reconcile")
+        passed = self._checked(fresh, reports)
+        stages.lap("check")
+        approved = self._curated(passed, reports)
+        stages.lap("curate")
+        to_send = self._record_intents(approved)
+        stages.lap("intent")
+        _test_pause("intent")
+        self._send(to_send, reports)
+        stages.lap("submit")
+        _test_pause("submit")
+        done = store.report(conn, reports)
+        stages.lap("report")
+        self._log_reports(items, reports, done)
+        event(log, "batch", logging.DEBUG, orders=len(items), stages_ms=stages.ms)
+
+    def _reconcile_sent(self, items: list[WorkItem], reports: list[tuple[str, dict[str, Any]]]) -> list[WorkItem]:
+        """Orders whose intent was committed are asked about at their venue first; the
+        ones it has never seen join the fresh orders (they come without a check, which
+        the database now makes for them)."""
+        fresh = [item for item in items if item.submit_intent_at is None]
+        unseen: list[WorkItem] = []
         for item in items:
-            if item.submit_intent_at is None:
-                fresh.append(item)
-            else:
+            if item.submit_intent_at is not None:
                 reconciled = self._reconcile(item)
                 if reconciled is None:
-                    fresh.append(item)
+                    unseen.append(item)
                 else:
                     reports.append(reconciled)
+        if unseen:
+            conn = self._ensure_connected()
+            checks = store.pre_trade_check(conn, [i.id for i in unseen])
+            contexts = store.curation_context(conn, [i.id for i in unseen if checks[i.id][0] == "OK"])
+            for item in unseen:
+                item.check_reason, item.check_detail = checks[item.id]
+                item.context = contexts.get(item.id)
+        return fresh + unseen
 
-        lap("reconcile")
-        checks = store.pre_trade_check(conn, [i.id for i in fresh])
-        lap("check")
+    @staticmethod
+    def _checked(items: list[WorkItem], reports: list[tuple[str, dict[str, Any]]]) -> list[WorkItem]:
         passed = []
-        for item in fresh:
-            reason, detail = checks.get(item.id, ("UNKNOWN_ORDER", "not checked"))
-            if reason == "OK":
+        for item in items:
+            if item.check_reason == "OK":
                 passed.append(item)
             else:
-                reports.append((item.id, {"status": "rejected", "reason": reason, "detail": detail,
-                                          "venue": item.requested_venue}))
+                reports.append((item.id, {"status": "rejected", "reason": item.check_reason or "UNKNOWN_ORDER",
+                                          "detail": item.check_detail, "venue": item.requested_venue}))
+        return passed
 
-        contexts = store.curation_context(conn, [i.id for i in passed])
-        lap("context")
-        decisions = self._curation.curate(contexts)
-        lap("curate")
+    def _curated(self, items: list[WorkItem],
+                 reports: list[tuple[str, dict[str, Any]]]) -> list[tuple[WorkItem, Curated]]:
+        assert self._curation is not None
+        decisions = self._curation.curate({i.id: i.context for i in items if i.context is not None})
         approved: list[tuple[WorkItem, Curated]] = []
-        for item in passed:
+        for item in items:
             curated = decisions[item.id]
             if curated.approved:
                 approved.append((item, curated))
@@ -224,11 +257,13 @@ class Worker:
                 reports.append((item.id, {"status": "rejected", "reason": curated.reason or "CURATOR_REJECTED",
                                           "detail": curated.detail, "lesson_metadata": curated.lesson_metadata,
                                           "tr_predict": curated.tr_predict}))
+        return approved
 
-        recorded = store.record_intents(conn, self.config.worker_id, [
+    def _record_intents(self, approved: list[tuple[WorkItem, Curated]]) -> dict[str, list[tuple[WorkItem, Curated]]]:
+        """Commits the intent to send; only the orders the database recorded may be
+        sent, grouped by venue."""
+        recorded = store.record_intents(self._ensure_connected(), self.config.worker_id, [
             {"order_id": item.id, "venue": curated.venue, "curation": curated.as_json()} for item, curated in approved])
-        lap("intent")
-        _test_pause("intent")
         by_venue: dict[str, list[tuple[WorkItem, Curated]]] = {}
         for item, curated in approved:
             if item.id in recorded:
@@ -236,6 +271,10 @@ class Worker:
             else:
                 # The lease ended, or the order ran out of attempts and the database failed it.
                 event(log, "intent_refused", logging.WARNING, order_id=item.id)
+        return by_venue
+
+    def _send(self, by_venue: dict[str, list[tuple[WorkItem, Curated]]],
+              reports: list[tuple[str, dict[str, Any]]]) -> None:
         # Orders must be sent while the intent's lease holds; what is not sent by then is
         # left to the next claim, which finds the venue never saw it.
         deadline = time.monotonic() + 0.8 * self._submit_lease_s
@@ -250,13 +289,6 @@ class Worker:
             answers = venue.submit(orders, deadline=deadline)
             for (item, curated), answer in zip(batch, answers, strict=False):  # fewer answers: the rest were not sent
                 reports.append((item.id, _report_body(answer, venue_name, curated)))
-        lap("submit")
-        _test_pause("submit")
-
-        done = store.report(conn, reports)
-        lap("report")
-        self._log_reports(items, reports, done)
-        event(log, "batch", logging.DEBUG, orders=len(items), stages_ms=stages)
 
     def _release(self, items: list[WorkItem], exc: Exception) -> None:
         """Hands a failed batch back with its error, so that the next claim counts an

@@ -103,8 +103,9 @@ SELECT results_eq($$SELECT order_id, context->'order'->>'id' FROM ctx ORDER BY 1
                   'the context has one row per work item named, and none for an unknown id');
 SELECT is((SELECT context->'order' FROM ctx WHERE order_id = 'CO-1'),
           '{"id": "CO-1", "source": "decision", "symbol": "CC-A", "lifecycle_id": "LC-1", "regime": "trend", "timeframe": "1m",
-            "session_bucket": "us_open", "signal_strength": 0.8, "spec": {"side": "buy", "qty": 1, "venue": "paper_a"}}'::jsonb,
-          'the order carries the decision''s symbol, regime, timeframe, session bucket, signal strength and order_spec');
+            "session_bucket": "us_open", "signal_strength": 0.8,
+            "spec": {"side": "buy", "qty": 1, "venue": "paper_a", "order_type": "market", "reduce_only": false}}'::jsonb,
+          'the order carries the decision''s symbol, regime, timeframe, session bucket, signal strength and its order as the intake typed it, defaults filled in');
 SELECT is((SELECT context->'quote' FROM ctx WHERE order_id = 'CO-1'),
           jsonb_build_object('bid', 101, 'ask', 102, 'last', 101.4, 'mark', 101.5, 'ts', '2026-01-01T00:00:01Z'::timestamptz),
           'the quote is the latest applied one for the symbol (a stale quote inserted later does not replace it)');
