@@ -30,9 +30,12 @@ INSERT INTO tr_statuses (status, final, meaning) VALUES
 
 CREATE FUNCTION tr_status_is_final(p_status tr_order_status)
 RETURNS boolean
-LANGUAGE sql STABLE PARALLEL SAFE
+LANGUAGE plpgsql STABLE PARALLEL SAFE
 AS $$
-    SELECT final FROM public.tr_statuses WHERE status = p_status
+BEGIN
+    RETURN (
+        SELECT final FROM public.tr_statuses WHERE status = p_status);
+END
 $$;
 
 COMMENT ON FUNCTION tr_status_is_final(tr_order_status) IS 'Whether a status is final: filled, cancelled, rejected, failed (from tr_statuses).';

@@ -36,19 +36,23 @@ COMMENT ON FUNCTION tr_lesson_in_force(jsonb, timestamptz) IS
 CREATE FUNCTION tr_match_lessons(p_symbol text, p_regime text, p_timeframe text, p_session_bucket text,
                                  p_now timestamptz DEFAULT clock_timestamp())
 RETURNS TABLE (lesson_id text, kind text, conditions jsonb, effects jsonb, insight text, specificity integer)
-LANGUAGE sql STABLE
+LANGUAGE plpgsql STABLE
 AS $$
-    SELECT s.id, s.kind, l->'conditions', l->'effects', l->>'insight',
-           (SELECT count(*)::integer FROM jsonb_object_keys(coalesce(l->'conditions', '{}')))
-      FROM public.tr_strand s
-     CROSS JOIN LATERAL (SELECT s.lesson_metadata->'lesson' AS l) x
-     WHERE s.kind IN ('braid', 'meta_braid')
-       AND public.tr_lesson_in_force(l, p_now)
-       AND (NOT coalesce(l->'conditions', '{}') ? 'symbol' OR l->'conditions'->>'symbol' = p_symbol)
-       AND (NOT coalesce(l->'conditions', '{}') ? 'regime' OR l->'conditions'->>'regime' = p_regime)
-       AND (NOT coalesce(l->'conditions', '{}') ? 'timeframe' OR l->'conditions'->>'timeframe' = p_timeframe)
-       AND (NOT coalesce(l->'conditions', '{}') ? 'session_bucket' OR l->'conditions'->>'session_bucket' = p_session_bucket)
-     ORDER BY 6 DESC, s.kind = 'meta_braid', s.id
+#variable_conflict use_column
+BEGIN
+    RETURN QUERY
+        SELECT s.id, s.kind, l->'conditions', l->'effects', l->>'insight',
+               (SELECT count(*)::integer FROM jsonb_object_keys(coalesce(l->'conditions', '{}')))
+          FROM public.tr_strand s
+         CROSS JOIN LATERAL (SELECT s.lesson_metadata->'lesson' AS l) x
+         WHERE s.kind IN ('braid', 'meta_braid')
+           AND public.tr_lesson_in_force(l, p_now)
+           AND (NOT coalesce(l->'conditions', '{}') ? 'symbol' OR l->'conditions'->>'symbol' = p_symbol)
+           AND (NOT coalesce(l->'conditions', '{}') ? 'regime' OR l->'conditions'->>'regime' = p_regime)
+           AND (NOT coalesce(l->'conditions', '{}') ? 'timeframe' OR l->'conditions'->>'timeframe' = p_timeframe)
+           AND (NOT coalesce(l->'conditions', '{}') ? 'session_bucket' OR l->'conditions'->>'session_bucket' = p_session_bucket)
+         ORDER BY 6 DESC, s.kind = 'meta_braid', s.id;
+END
 $$;
 
 COMMENT ON FUNCTION tr_match_lessons(text, text, text, text, timestamptz) IS
@@ -67,41 +71,45 @@ CREATE FUNCTION tr_lesson_effect(p_symbol text, p_regime text, p_timeframe text,
                                  p_venues text[], p_order_venue text DEFAULT NULL,
                                  p_now timestamptz DEFAULT clock_timestamp())
 RETURNS TABLE (venue text, lesson_effect jsonb)
-LANGUAGE sql STABLE SECURITY DEFINER
+LANGUAGE plpgsql STABLE SECURITY DEFINER
 SET search_path = pg_catalog, public, pg_temp
 AS $$
-    WITH venues AS (
-        SELECT DISTINCT v AS venue FROM unnest(p_venues) v WHERE v IS NOT NULL
-    ), in_venue AS (
-        SELECT v.venue, m.lesson_id, m.kind, m.ord,
-               tr_json_numeric(m.effects->'confidence_multiplier') AS confidence,
-               tr_json_numeric(m.effects->'size_multiplier') AS size,
-               coalesce(m.effects->>'avoid_venue' = v.venue, false) AS avoids,
-               coalesce(m.effects->>'prefer_venue' = v.venue, false) AS prefers
+#variable_conflict use_column
+BEGIN
+    RETURN QUERY
+        WITH venues AS (
+            SELECT DISTINCT v AS venue FROM unnest(p_venues) v WHERE v IS NOT NULL
+        ), in_venue AS (
+            SELECT v.venue, m.lesson_id, m.kind, m.ord,
+                   tr_json_numeric(m.effects->'confidence_multiplier') AS confidence,
+                   tr_json_numeric(m.effects->'size_multiplier') AS size,
+                   coalesce(m.effects->>'avoid_venue' = v.venue, false) AS avoids,
+                   coalesce(m.effects->>'prefer_venue' = v.venue, false) AS prefers
+              FROM venues v
+              JOIN tr_match_lessons(p_symbol, p_regime, p_timeframe, p_session_bucket, p_now)
+                   WITH ORDINALITY AS m(lesson_id, kind, conditions, effects, insight, specificity, ord)
+                ON coalesce(m.conditions->>'venue', v.venue) = v.venue
+        ), in_force AS (
+            -- A meta-braid speaks for a venue only where no braid does.
+            SELECT a.* FROM in_venue a
+             WHERE a.kind = 'braid' OR NOT EXISTS (SELECT FROM in_venue b WHERE b.venue = a.venue AND b.kind = 'braid')
+        ), steering AS (
+            SELECT lesson_id, ord FROM in_force
+             WHERE (avoids OR prefers) AND (p_order_venue IS NULL OR venue = p_order_venue)
+        )
+        SELECT v.venue, jsonb_build_object(
+            'lessons', (SELECT coalesce(jsonb_agg(a.lesson_id ORDER BY a.ord), '[]')
+                          FROM (SELECT f.lesson_id, f.ord FROM in_force f
+                                 WHERE f.venue = v.venue AND (f.confidence <> 1 OR f.size <> 1)
+                                UNION SELECT s.lesson_id, s.ord FROM steering s) a),
+            'confidence_multiplier', least(2.0, greatest(0.25, tr_product(greatest(f.confidence, 0)) FILTER (WHERE f.confidence IS NOT NULL))),
+            'size_multiplier', least(1, tr_product(greatest(f.size, 0)) FILTER (WHERE f.size IS NOT NULL)),
+            'avoid', coalesce(bool_or(f.avoids), false),
+            'prefer', coalesce(bool_or(f.prefers), false))
           FROM venues v
-          JOIN tr_match_lessons(p_symbol, p_regime, p_timeframe, p_session_bucket, p_now)
-               WITH ORDINALITY AS m(lesson_id, kind, conditions, effects, insight, specificity, ord)
-            ON coalesce(m.conditions->>'venue', v.venue) = v.venue
-    ), in_force AS (
-        -- A meta-braid speaks for a venue only where no braid does.
-        SELECT a.* FROM in_venue a
-         WHERE a.kind = 'braid' OR NOT EXISTS (SELECT FROM in_venue b WHERE b.venue = a.venue AND b.kind = 'braid')
-    ), steering AS (
-        SELECT lesson_id, ord FROM in_force
-         WHERE (avoids OR prefers) AND (p_order_venue IS NULL OR venue = p_order_venue)
-    )
-    SELECT v.venue, jsonb_build_object(
-        'lessons', (SELECT coalesce(jsonb_agg(a.lesson_id ORDER BY a.ord), '[]')
-                      FROM (SELECT f.lesson_id, f.ord FROM in_force f
-                             WHERE f.venue = v.venue AND (f.confidence <> 1 OR f.size <> 1)
-                            UNION SELECT s.lesson_id, s.ord FROM steering s) a),
-        'confidence_multiplier', least(2.0, greatest(0.25, tr_product(greatest(f.confidence, 0)) FILTER (WHERE f.confidence IS NOT NULL))),
-        'size_multiplier', least(1, tr_product(greatest(f.size, 0)) FILTER (WHERE f.size IS NOT NULL)),
-        'avoid', coalesce(bool_or(f.avoids), false),
-        'prefer', coalesce(bool_or(f.prefers), false))
-      FROM venues v
-      LEFT JOIN in_force f ON f.venue = v.venue
-     GROUP BY v.venue
+          LEFT JOIN in_force f ON f.venue = v.venue
+         GROUP BY v.venue;
+END
 $$;
 
 COMMENT ON FUNCTION tr_lesson_effect(text, text, text, text, text[], text, timestamptz) IS

@@ -100,16 +100,19 @@ COMMENT ON FUNCTION tr_bounded(text, integer) IS 'p_value when it has at most p_
 CREATE FUNCTION tr_oversized_text(p_id text, p_lifecycle_id text, p_symbol text, p_timeframe text,
                                   p_session_bucket text, p_regime text, p_kind text, p_module text, p_tags text[])
 RETURNS text
-LANGUAGE sql IMMUTABLE
+LANGUAGE plpgsql IMMUTABLE
 AS $$
-    SELECT coalesce(
-        (SELECT format('%s: longer than %s characters', f.name, f.max)
-           FROM (VALUES ('id', p_id, 128), ('lifecycle_id', p_lifecycle_id, 128), ('symbol', p_symbol, 64),
-                        ('timeframe', p_timeframe, 64), ('session_bucket', p_session_bucket, 64),
-                        ('regime', p_regime, 64), ('kind', p_kind, 32), ('module', p_module, 32)) f(name, value, max)
-          WHERE length(f.value) > f.max LIMIT 1),
-        CASE WHEN cardinality(p_tags) > 32 THEN format('tags: %s tags, at most 32', cardinality(p_tags))
-             WHEN EXISTS (SELECT FROM unnest(p_tags) t WHERE length(t) > 64) THEN 'tags: a tag longer than 64 characters' END)
+BEGIN
+    RETURN (
+        SELECT coalesce(
+            (SELECT format('%s: longer than %s characters', f.name, f.max)
+               FROM (VALUES ('id', p_id, 128), ('lifecycle_id', p_lifecycle_id, 128), ('symbol', p_symbol, 64),
+                            ('timeframe', p_timeframe, 64), ('session_bucket', p_session_bucket, 64),
+                            ('regime', p_regime, 64), ('kind', p_kind, 32), ('module', p_module, 32)) f(name, value, max)
+              WHERE length(f.value) > f.max LIMIT 1),
+            CASE WHEN cardinality(p_tags) > 32 THEN format('tags: %s tags, at most 32', cardinality(p_tags))
+                 WHEN EXISTS (SELECT FROM unnest(p_tags) t WHERE length(t) > 64) THEN 'tags: a tag longer than 64 characters' END));
+END
 $$;
 
 COMMENT ON FUNCTION tr_oversized_text(text, text, text, text, text, text, text, text, text[]) IS

@@ -7,12 +7,15 @@ BEGIN;
 -- The effective risk for a symbol: the stricter of its own scope and the global one.
 CREATE FUNCTION tr_effective_risk(p_symbol text,
     OUT trading_state text, OUT max_position_qty numeric, OUT max_order_qty numeric, OUT max_order_notional numeric)
-LANGUAGE sql STABLE
+LANGUAGE plpgsql STABLE
 AS $$
-    SELECT coalesce((array_agg(r.trading_state ORDER BY CASE r.trading_state WHEN 'halted' THEN 0 WHEN 'reducing' THEN 1 ELSE 2 END))[1], 'active'),
-           min(r.max_position_qty), min(r.max_order_qty), min(r.max_order_notional)
-      FROM public.tr_risk_state r
-     WHERE r.scope IN ('global', p_symbol)
+BEGIN
+        SELECT coalesce((array_agg(r.trading_state ORDER BY CASE r.trading_state WHEN 'halted' THEN 0 WHEN 'reducing' THEN 1 ELSE 2 END))[1], 'active'),
+               min(r.max_position_qty), min(r.max_order_qty), min(r.max_order_notional)
+          INTO trading_state, max_position_qty, max_order_qty, max_order_notional
+          FROM public.tr_risk_state r
+         WHERE r.scope IN ('global', p_symbol);
+END
 $$;
 
 COMMENT ON FUNCTION tr_effective_risk(text) IS
@@ -79,14 +82,18 @@ COMMENT ON FUNCTION tr_check_order(text, jsonb) IS
 
 CREATE FUNCTION tr_pre_trade_check(p_order_ids text[])
 RETURNS TABLE (order_id text, reason text, detail text)
-LANGUAGE sql STABLE SECURITY DEFINER
+LANGUAGE plpgsql STABLE SECURITY DEFINER
 SET search_path = pg_catalog, public, pg_temp
 AS $$
-    SELECT o.id, coalesce(i.reason, c.reason, 'UNKNOWN_ORDER'),
-           CASE WHEN i.id IS NULL THEN 'no such work item' ELSE coalesce(i.detail, c.detail) END
-      FROM unnest(p_order_ids) AS o(id)
-      LEFT JOIN tr_inbox i ON i.id = o.id
-      LEFT JOIN LATERAL tr_risk_check(i.symbol, i.side, i.qty, i.limit_px, i.reduce_only) c ON i.id IS NOT NULL AND i.reason IS NULL
+#variable_conflict use_column
+BEGIN
+    RETURN QUERY
+        SELECT o.id, coalesce(i.reason, c.reason, 'UNKNOWN_ORDER'),
+               CASE WHEN i.id IS NULL THEN 'no such work item' ELSE coalesce(i.detail, c.detail) END
+          FROM unnest(p_order_ids) AS o(id)
+          LEFT JOIN tr_inbox i ON i.id = o.id
+          LEFT JOIN LATERAL tr_risk_check(i.symbol, i.side, i.qty, i.limit_px, i.reduce_only) c ON i.id IS NOT NULL AND i.reason IS NULL;
+END
 $$;
 
 COMMENT ON FUNCTION tr_pre_trade_check(text[]) IS

@@ -137,32 +137,34 @@ COMMENT ON TYPE tr_report IS
 -- and fill totals come from tr_parse_reports, which sees every fill of the batch.
 CREATE FUNCTION tr_report_problem(i tr_inbox, p_report jsonb, p_status text, p_order_qty numeric,
                                   p_fill_problem text, p_new_qty numeric, OUT problem text, OUT problem_state text)
-LANGUAGE sql STABLE
-SET search_path = pg_catalog, public, pg_temp
+LANGUAGE plpgsql STABLE
 AS $$
-    SELECT x.problem, CASE WHEN x.problem IS NULL THEN NULL WHEN i.id IS NULL THEN 'P0002'
-                           WHEN x.problem LIKE 'already %' THEN '55000' ELSE '22023' END
-      FROM (SELECT CASE
-        WHEN i.id IS NULL THEN 'report for unknown order'
-        WHEN jsonb_typeof(p_report) IS DISTINCT FROM 'object' THEN 'the report is not a JSON object'
-        WHEN p_status IS NULL OR p_status NOT IN (SELECT status::text FROM tr_statuses WHERE status <> 'received')
-            THEN format('unknown status %s', coalesce(quote_literal(left(p_status, 64)), 'NULL'))
-        WHEN p_status IN ('rejected', 'failed') AND NOT EXISTS (SELECT FROM tr_reason_codes WHERE code = p_report->>'reason')
-            THEN format('a %s report needs a reason code from tr_reason_codes, got %s', p_status,
-                        coalesce(quote_literal(left(p_report->>'reason', 64)), 'NULL'))
-        WHEN coalesce(jsonb_typeof(p_report->'fills'), 'null') NOT IN ('array', 'null') THEN 'fills is not an array'
-        WHEN length(p_report->>'venue') > 64 OR length(p_report->>'venue_order_id') > 128
-            THEN 'venue (64) or venue_order_id (128) is too long'
-        WHEN p_report ? 'order_qty' AND (p_order_qty IS NULL OR p_order_qty > i.qty)
-            THEN format('order_qty %s is not in (0, %s]', left((p_report->'order_qty')::text, 64), i.qty)
-        WHEN tr_status_is_final(i.status) AND i.status::text <> p_status
-            THEN format('already %s; it cannot become %s', i.status, p_status)
-        WHEN p_new_qty IS NOT NULL AND (i.side IS NULL OR i.qty IS NULL)
-            THEN 'fills for an order whose order_spec has no valid side and qty'
-        WHEN p_fill_problem IS NOT NULL THEN p_fill_problem
-        WHEN i.filled_qty + coalesce(p_new_qty, 0) > coalesce(p_order_qty, i.order_qty, i.qty)
-            THEN format('would be filled %s of %s ordered', i.filled_qty + p_new_qty, coalesce(p_order_qty, i.order_qty, i.qty))
-        END AS problem) x
+BEGIN
+        SELECT x.problem, CASE WHEN x.problem IS NULL THEN NULL WHEN i.id IS NULL THEN 'P0002'
+                               WHEN x.problem LIKE 'already %' THEN '55000' ELSE '22023' END
+          INTO problem, problem_state
+          FROM (SELECT CASE
+            WHEN i.id IS NULL THEN 'report for unknown order'
+            WHEN jsonb_typeof(p_report) IS DISTINCT FROM 'object' THEN 'the report is not a JSON object'
+            WHEN p_status IS NULL OR p_status NOT IN (SELECT status::text FROM public.tr_statuses WHERE status <> 'received')
+                THEN format('unknown status %s', coalesce(quote_literal(left(p_status, 64)), 'NULL'))
+            WHEN p_status IN ('rejected', 'failed') AND NOT EXISTS (SELECT FROM public.tr_reason_codes WHERE code = p_report->>'reason')
+                THEN format('a %s report needs a reason code from tr_reason_codes, got %s', p_status,
+                            coalesce(quote_literal(left(p_report->>'reason', 64)), 'NULL'))
+            WHEN coalesce(jsonb_typeof(p_report->'fills'), 'null') NOT IN ('array', 'null') THEN 'fills is not an array'
+            WHEN length(p_report->>'venue') > 64 OR length(p_report->>'venue_order_id') > 128
+                THEN 'venue (64) or venue_order_id (128) is too long'
+            WHEN p_report ? 'order_qty' AND (p_order_qty IS NULL OR p_order_qty > i.qty)
+                THEN format('order_qty %s is not in (0, %s]', left((p_report->'order_qty')::text, 64), i.qty)
+            WHEN public.tr_status_is_final(i.status) AND i.status::text <> p_status
+                THEN format('already %s; it cannot become %s', i.status, p_status)
+            WHEN p_new_qty IS NOT NULL AND (i.side IS NULL OR i.qty IS NULL)
+                THEN 'fills for an order whose order_spec has no valid side and qty'
+            WHEN p_fill_problem IS NOT NULL THEN p_fill_problem
+            WHEN i.filled_qty + coalesce(p_new_qty, 0) > coalesce(p_order_qty, i.order_qty, i.qty)
+                THEN format('would be filled %s of %s ordered', i.filled_qty + p_new_qty, coalesce(p_order_qty, i.order_qty, i.qty))
+            END AS problem) x;
+END
 $$;
 
 COMMENT ON FUNCTION tr_report_problem(tr_inbox, jsonb, text, numeric, text, numeric) IS
@@ -173,45 +175,49 @@ COMMENT ON FUNCTION tr_report_problem(tr_inbox, jsonb, text, numeric, text, nume
 -- the same price and quantity counts once, with others it is a contradiction.
 CREATE FUNCTION tr_parse_reports(p_reports jsonb)
 RETURNS SETOF tr_report
-LANGUAGE sql STABLE
+LANGUAGE plpgsql STABLE
 SET search_path = pg_catalog, public, pg_temp
 AS $$
-    WITH raw AS (
-        SELECT DISTINCT ON (x.value->>'order_id') x.value->>'order_id' AS order_id, x.value->'report' AS report
-          FROM jsonb_array_elements(CASE WHEN jsonb_typeof(p_reports) = 'array' THEN p_reports ELSE '[]' END)
-               WITH ORDINALITY x(value, n)
-         ORDER BY x.value->>'order_id', x.n DESC
-    ), fills AS (
-        SELECT DISTINCT ON (f.order_id, p.fill_id) f.order_id, p.*, k.fill_id IS NOT NULL AS known,
-               k.px IS DISTINCT FROM p.px OR k.qty IS DISTINCT FROM p.qty AS differs
-          FROM (SELECT x.value->>'order_id' AS order_id, e.fill
-                  FROM jsonb_array_elements(CASE WHEN jsonb_typeof(p_reports) = 'array' THEN p_reports ELSE '[]' END) x,
-                       jsonb_array_elements(CASE WHEN jsonb_typeof(x.value->'report'->'fills') = 'array'
-                                                 THEN x.value->'report'->'fills' ELSE '[]' END) e(fill)) f
-         CROSS JOIN LATERAL tr_parse_fill(f.fill) p
-          LEFT JOIN tr_fills k ON k.order_id = f.order_id AND k.fill_id = p.fill_id
-         ORDER BY f.order_id, p.fill_id
-    ), per_order AS (
-        SELECT order_id,
-               (array_agg(problem) FILTER (WHERE problem IS NOT NULL))[1] AS bad,
-               (array_agg(format('fill %s reported again with another price or quantity', fill_id))
-                  FILTER (WHERE known AND differs))[1] AS contradiction,
-               sum(qty) FILTER (WHERE NOT known) AS new_qty,
-               coalesce(jsonb_agg(jsonb_build_object('fill_id', fill_id, 'px', px, 'qty', qty, 'fee', fee,
-                                                     'fee_charged', fee_charged, 'ts', ts) ORDER BY ts, fill_id)
-                        FILTER (WHERE NOT known AND problem IS NULL), '[]') AS new_fills
-          FROM fills GROUP BY order_id
-    )
-    SELECT r.order_id, CASE WHEN c.problem IS NULL THEN (r.report->>'status')::tr_order_status END,
-           r.report->>'reason', left(r.report->>'detail', 2000), nullif(btrim(r.report->>'venue'), ''),
-           r.report->>'venue_order_id', tr_json_numeric(r.report->'order_qty'), tr_json_timestamp(r.report->'submitted_at'),
-           jsonb_strip_nulls(jsonb_build_object('tr_predict', r.report->'tr_predict', 'lesson_metadata', r.report->'lesson_metadata')),
-           coalesce(f.new_fills, '[]'), c.problem, c.problem_state
-      FROM raw r
-      LEFT JOIN tr_inbox i ON i.id = r.order_id
-      LEFT JOIN per_order f ON f.order_id = r.order_id
-     CROSS JOIN LATERAL tr_report_problem(i, r.report, r.report->>'status', tr_json_numeric(r.report->'order_qty'),
-                                          coalesce(f.bad, f.contradiction), f.new_qty) c
+#variable_conflict use_column
+BEGIN
+    RETURN QUERY
+        WITH raw AS (
+            SELECT DISTINCT ON (x.value->>'order_id') x.value->>'order_id' AS order_id, x.value->'report' AS report
+              FROM jsonb_array_elements(CASE WHEN jsonb_typeof(p_reports) = 'array' THEN p_reports ELSE '[]' END)
+                   WITH ORDINALITY x(value, n)
+             ORDER BY x.value->>'order_id', x.n DESC
+        ), fills AS (
+            SELECT DISTINCT ON (f.order_id, p.fill_id) f.order_id, p.*, k.fill_id IS NOT NULL AS known,
+                   k.px IS DISTINCT FROM p.px OR k.qty IS DISTINCT FROM p.qty AS differs
+              FROM (SELECT x.value->>'order_id' AS order_id, e.fill
+                      FROM jsonb_array_elements(CASE WHEN jsonb_typeof(p_reports) = 'array' THEN p_reports ELSE '[]' END) x,
+                           jsonb_array_elements(CASE WHEN jsonb_typeof(x.value->'report'->'fills') = 'array'
+                                                     THEN x.value->'report'->'fills' ELSE '[]' END) e(fill)) f
+             CROSS JOIN LATERAL tr_parse_fill(f.fill) p
+              LEFT JOIN tr_fills k ON k.order_id = f.order_id AND k.fill_id = p.fill_id
+             ORDER BY f.order_id, p.fill_id
+        ), per_order AS (
+            SELECT order_id,
+                   (array_agg(problem) FILTER (WHERE problem IS NOT NULL))[1] AS bad,
+                   (array_agg(format('fill %s reported again with another price or quantity', fill_id))
+                      FILTER (WHERE known AND differs))[1] AS contradiction,
+                   sum(qty) FILTER (WHERE NOT known) AS new_qty,
+                   coalesce(jsonb_agg(jsonb_build_object('fill_id', fill_id, 'px', px, 'qty', qty, 'fee', fee,
+                                                         'fee_charged', fee_charged, 'ts', ts) ORDER BY ts, fill_id)
+                            FILTER (WHERE NOT known AND problem IS NULL), '[]') AS new_fills
+              FROM fills GROUP BY order_id
+        )
+        SELECT r.order_id, CASE WHEN c.problem IS NULL THEN (r.report->>'status')::tr_order_status END,
+               r.report->>'reason', left(r.report->>'detail', 2000), nullif(btrim(r.report->>'venue'), ''),
+               r.report->>'venue_order_id', tr_json_numeric(r.report->'order_qty'), tr_json_timestamp(r.report->'submitted_at'),
+               jsonb_strip_nulls(jsonb_build_object('tr_predict', r.report->'tr_predict', 'lesson_metadata', r.report->'lesson_metadata')),
+               coalesce(f.new_fills, '[]'), c.problem, c.problem_state
+          FROM raw r
+          LEFT JOIN tr_inbox i ON i.id = r.order_id
+          LEFT JOIN per_order f ON f.order_id = r.order_id
+         CROSS JOIN LATERAL tr_report_problem(i, r.report, r.report->>'status', tr_json_numeric(r.report->'order_qty'),
+                                              coalesce(f.bad, f.contradiction), f.new_qty) c;
+END
 $$;
 
 COMMENT ON FUNCTION tr_parse_reports(jsonb) IS
@@ -222,36 +228,38 @@ COMMENT ON FUNCTION tr_parse_reports(jsonb) IS
 -- report (the order's ref_px, else the quote's mark).
 CREATE FUNCTION tr_apply_reports(p_reports tr_report[])
 RETURNS void
-LANGUAGE sql
+LANGUAGE plpgsql
 SET search_path = pg_catalog, public, pg_temp
 AS $$
-    UPDATE tr_inbox i
-       SET status         = r.status,
-           reason         = CASE WHEN r.status IN ('rejected', 'failed') OR r.reason IN (SELECT code FROM tr_reason_codes)
-                                 THEN r.reason ELSE i.reason END,
-           detail         = coalesce(r.detail, i.detail),
-           venue          = coalesce(r.venue, i.venue, i.requested_venue),
-           venue_order_id = coalesce(r.venue_order_id, i.venue_order_id),
-           order_qty      = coalesce(r.order_qty, i.order_qty, i.qty),
-           submitted_at   = coalesce(r.submitted_at, i.submitted_at),
-           curation       = CASE WHEN r.curation = '{}' THEN i.curation ELSE coalesce(i.curation, '{}') || r.curation END,
-           filled_qty     = i.filled_qty + f.qty,
-           fill_value     = i.fill_value + f.value,
-           fees           = i.fees + f.fees,
-           last_fill_at   = greatest(i.last_fill_at, f.last_ts),
-           arrival_px     = coalesce(i.arrival_px, i.ref_px, (SELECT q.mark FROM tr_quotes q WHERE q.symbol = i.symbol)),
-           arrival_source = coalesce(i.arrival_source, CASE WHEN i.ref_px IS NOT NULL THEN 'order' END,
-                                     (SELECT 'quote' FROM tr_quotes q WHERE q.symbol = i.symbol)),
-           execution_id   = coalesce(i.execution_id, tr_ulid()),
-           state          = CASE WHEN tr_status_is_final(r.status) THEN 'done' ELSE 'working' END,
-           lease_owner    = NULL,
-           lease_expires_at = NULL,
-           updated_at     = clock_timestamp()
-      FROM unnest(p_reports) r
-     CROSS JOIN LATERAL (SELECT coalesce(sum(x.qty), 0) AS qty, coalesce(sum(x.qty * x.px), 0) AS value,
-                                coalesce(sum(x.fee), 0) AS fees, max(x.ts) AS last_ts
-                           FROM jsonb_to_recordset(r.fills) x(qty numeric, px numeric, fee numeric, ts timestamptz)) f
-     WHERE i.id = r.order_id
+BEGIN
+        UPDATE tr_inbox i
+           SET status         = r.status,
+               reason         = CASE WHEN r.status IN ('rejected', 'failed') OR r.reason IN (SELECT code FROM tr_reason_codes)
+                                     THEN r.reason ELSE i.reason END,
+               detail         = coalesce(r.detail, i.detail),
+               venue          = coalesce(r.venue, i.venue, i.requested_venue),
+               venue_order_id = coalesce(r.venue_order_id, i.venue_order_id),
+               order_qty      = coalesce(r.order_qty, i.order_qty, i.qty),
+               submitted_at   = coalesce(r.submitted_at, i.submitted_at),
+               curation       = CASE WHEN r.curation = '{}' THEN i.curation ELSE coalesce(i.curation, '{}') || r.curation END,
+               filled_qty     = i.filled_qty + f.qty,
+               fill_value     = i.fill_value + f.value,
+               fees           = i.fees + f.fees,
+               last_fill_at   = greatest(i.last_fill_at, f.last_ts),
+               arrival_px     = coalesce(i.arrival_px, i.ref_px, (SELECT q.mark FROM tr_quotes q WHERE q.symbol = i.symbol)),
+               arrival_source = coalesce(i.arrival_source, CASE WHEN i.ref_px IS NOT NULL THEN 'order' END,
+                                         (SELECT 'quote' FROM tr_quotes q WHERE q.symbol = i.symbol)),
+               execution_id   = coalesce(i.execution_id, tr_ulid()),
+               state          = CASE WHEN tr_status_is_final(r.status) THEN 'done' ELSE 'working' END,
+               lease_owner    = NULL,
+               lease_expires_at = NULL,
+               updated_at     = clock_timestamp()
+          FROM unnest(p_reports) r
+         CROSS JOIN LATERAL (SELECT coalesce(sum(x.qty), 0) AS qty, coalesce(sum(x.qty * x.px), 0) AS value,
+                                    coalesce(sum(x.fee), 0) AS fees, max(x.ts) AS last_ts
+                               FROM jsonb_to_recordset(r.fills) x(qty numeric, px numeric, fee numeric, ts timestamptz)) f
+         WHERE i.id = r.order_id;
+END
 $$;
 
 COMMENT ON FUNCTION tr_apply_reports(tr_report[]) IS
@@ -290,26 +298,32 @@ COMMENT ON FUNCTION tr_fill_json(tr_fills) IS 'A fill as reports carry it: {fill
 -- when it appears and when its status changes), and one fill strand per new fill.
 CREATE FUNCTION tr_publish_executions(p_order_ids text[])
 RETURNS TABLE (order_id text, execution_id text)
-LANGUAGE sql
+LANGUAGE plpgsql
 SET search_path = pg_catalog, public, pg_temp
 AS $$
-    INSERT INTO tr_strand AS s (id, lifecycle_id, parent_id, kind, symbol, timeframe, session_bucket, regime, decision_id,
-                                order_spec, route_hint, tr_predict, fills, exec_metrics, position_data, lesson_metadata,
-                                tags, created_at, updated_at)
-    SELECT i.execution_id, i.lifecycle_id, i.source_id, 'execution', i.symbol, i.timeframe, i.session_bucket, i.regime,
-           i.id, i.order_spec, coalesce(i.venue, 'none'), i.curation->'tr_predict',
-           coalesce((SELECT jsonb_agg(tr_fill_json(f) ORDER BY f.ts, f.fill_id) FROM tr_fills f WHERE f.order_id = i.id), '[]'),
-           tr_exec_metrics(i), tr_position_json(p), coalesce(i.curation->'lesson_metadata', '{}'),
-           ARRAY['dm:execution_report'], clock_timestamp(), clock_timestamp()
-      FROM tr_inbox i
-      LEFT JOIN tr_positions p ON p.symbol = i.symbol
-     WHERE i.id = ANY (p_order_ids) AND i.execution_id IS NOT NULL
-     ORDER BY i.id
-    ON CONFLICT (id) DO UPDATE
-       SET route_hint = EXCLUDED.route_hint, tr_predict = EXCLUDED.tr_predict, fills = EXCLUDED.fills,
-           exec_metrics = EXCLUDED.exec_metrics, position_data = EXCLUDED.position_data,
-           lesson_metadata = EXCLUDED.lesson_metadata, updated_at = EXCLUDED.updated_at
-    RETURNING s.decision_id, s.id
+#variable_conflict use_column
+BEGIN
+    RETURN QUERY
+    WITH published AS (
+        INSERT INTO tr_strand AS s (id, lifecycle_id, parent_id, kind, symbol, timeframe, session_bucket, regime, decision_id,
+                                    order_spec, route_hint, tr_predict, fills, exec_metrics, position_data, lesson_metadata,
+                                    tags, created_at, updated_at)
+        SELECT i.execution_id, i.lifecycle_id, i.source_id, 'execution', i.symbol, i.timeframe, i.session_bucket, i.regime,
+               i.id, i.order_spec, coalesce(i.venue, 'none'), i.curation->'tr_predict',
+               coalesce((SELECT jsonb_agg(tr_fill_json(f) ORDER BY f.ts, f.fill_id) FROM tr_fills f WHERE f.order_id = i.id), '[]'),
+               tr_exec_metrics(i), tr_position_json(p), coalesce(i.curation->'lesson_metadata', '{}'),
+               ARRAY['dm:execution_report'], clock_timestamp(), clock_timestamp()
+          FROM tr_inbox i
+          LEFT JOIN tr_positions p ON p.symbol = i.symbol
+         WHERE i.id = ANY (p_order_ids) AND i.execution_id IS NOT NULL
+         ORDER BY i.id
+        ON CONFLICT (id) DO UPDATE
+           SET route_hint = EXCLUDED.route_hint, tr_predict = EXCLUDED.tr_predict, fills = EXCLUDED.fills,
+               exec_metrics = EXCLUDED.exec_metrics, position_data = EXCLUDED.position_data,
+               lesson_metadata = EXCLUDED.lesson_metadata, updated_at = EXCLUDED.updated_at
+        RETURNING s.decision_id, s.id)
+        SELECT * FROM published;
+END
 $$;
 
 COMMENT ON FUNCTION tr_publish_executions(text[]) IS
@@ -317,17 +331,19 @@ COMMENT ON FUNCTION tr_publish_executions(text[]) IS
 
 CREATE FUNCTION tr_publish_fills(p_fills tr_fills[])
 RETURNS void
-LANGUAGE sql
+LANGUAGE plpgsql
 SET search_path = pg_catalog, public, pg_temp
 AS $$
-    INSERT INTO tr_strand (id, lifecycle_id, parent_id, kind, symbol, timeframe, session_bucket, regime, decision_id,
-                           route_hint, fills, exec_metrics, tags)
-    SELECT f.strand_id, i.lifecycle_id, i.execution_id, 'fill', i.symbol, i.timeframe, i.session_bucket, i.regime, i.id,
-           f.venue, jsonb_build_array(tr_fill_json(f)),
-           jsonb_build_object('status', 'filled', 'venue', f.venue, 'fill_id', f.fill_id, 'px', f.px, 'qty', f.qty,
-                              'fee', f.fee, 'client_order_id', i.id),
-           '{}'
-      FROM unnest(p_fills) f JOIN tr_inbox i ON i.id = f.order_id
+BEGIN
+        INSERT INTO tr_strand (id, lifecycle_id, parent_id, kind, symbol, timeframe, session_bucket, regime, decision_id,
+                               route_hint, fills, exec_metrics, tags)
+        SELECT f.strand_id, i.lifecycle_id, i.execution_id, 'fill', i.symbol, i.timeframe, i.session_bucket, i.regime, i.id,
+               f.venue, jsonb_build_array(tr_fill_json(f)),
+               jsonb_build_object('status', 'filled', 'venue', f.venue, 'fill_id', f.fill_id, 'px', f.px, 'qty', f.qty,
+                                  'fee', f.fee, 'client_order_id', i.id),
+               '{}'
+          FROM unnest(p_fills) f JOIN tr_inbox i ON i.id = f.order_id;
+END
 $$;
 
 COMMENT ON FUNCTION tr_publish_fills(tr_fills[]) IS 'One fill strand per fill given, for the record (parent: the order''s execution strand).';
@@ -335,21 +351,23 @@ COMMENT ON FUNCTION tr_publish_fills(tr_fills[]) IS 'One fill strand per fill gi
 -- Execution quality, once the order is final and something filled; a late fill refreshes it.
 CREATE FUNCTION tr_record_execution_quality(p_order_ids text[])
 RETURNS void
-LANGUAGE sql
+LANGUAGE plpgsql
 SET search_path = pg_catalog, public, pg_temp
 AS $$
-    INSERT INTO tr_execution_performance AS p (execution_id, venue, symbol, execution_score, slippage_bps, latency_ms, lesson_metadata)
-    SELECT i.execution_id, coalesce(i.venue, 'none'), i.symbol,
-           tr_execution_score((m->>'slip_real_bps')::numeric, (m->>'latency_ms')::numeric, i.filled_qty / i.order_qty),
-           greatest(-9999.9999, least(9999.9999, coalesce((m->>'slip_real_bps')::numeric, 0))),
-           least(coalesce((m->>'latency_ms')::numeric, 0), 2147483647),
-           coalesce(i.curation->'lesson_metadata', '{}')
-      FROM tr_inbox i CROSS JOIN LATERAL tr_exec_metrics(i) m
-     WHERE i.id = ANY (p_order_ids) AND tr_status_is_final(i.status) AND i.filled_qty > 0
-     ORDER BY i.execution_id
-    ON CONFLICT (execution_id) DO UPDATE
-       SET execution_score = EXCLUDED.execution_score, slippage_bps = EXCLUDED.slippage_bps,
-           latency_ms = EXCLUDED.latency_ms, lesson_metadata = EXCLUDED.lesson_metadata
+BEGIN
+        INSERT INTO tr_execution_performance AS p (execution_id, venue, symbol, execution_score, slippage_bps, latency_ms, lesson_metadata)
+        SELECT i.execution_id, coalesce(i.venue, 'none'), i.symbol,
+               tr_execution_score((m->>'slip_real_bps')::numeric, (m->>'latency_ms')::numeric, i.filled_qty / i.order_qty),
+               greatest(-9999.9999, least(9999.9999, coalesce((m->>'slip_real_bps')::numeric, 0))),
+               least(coalesce((m->>'latency_ms')::numeric, 0), 2147483647),
+               coalesce(i.curation->'lesson_metadata', '{}')
+          FROM tr_inbox i CROSS JOIN LATERAL tr_exec_metrics(i) m
+         WHERE i.id = ANY (p_order_ids) AND tr_status_is_final(i.status) AND i.filled_qty > 0
+         ORDER BY i.execution_id
+        ON CONFLICT (execution_id) DO UPDATE
+           SET execution_score = EXCLUDED.execution_score, slippage_bps = EXCLUDED.slippage_bps,
+               latency_ms = EXCLUDED.latency_ms, lesson_metadata = EXCLUDED.lesson_metadata;
+END
 $$;
 
 COMMENT ON FUNCTION tr_record_execution_quality(text[]) IS

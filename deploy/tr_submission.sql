@@ -57,14 +57,18 @@ COMMENT ON FUNCTION tr_record_intents(text, jsonb) IS
 CREATE FUNCTION tr_working_orders(p_venues text[] DEFAULT NULL)
 RETURNS TABLE (order_id text, venue text, symbol text, status text, filled_qty numeric, fill_count integer, curation jsonb,
                venue_order_id text)
-LANGUAGE sql STABLE SECURITY DEFINER
+LANGUAGE plpgsql STABLE SECURITY DEFINER
 SET search_path = pg_catalog, public, pg_temp
 AS $$
-    SELECT i.id, i.venue, i.symbol, i.status::text, i.filled_qty,
-           (SELECT count(*)::integer FROM tr_fills f WHERE f.order_id = i.id), i.curation, i.venue_order_id
-      FROM tr_inbox i
-     WHERE i.state = 'working' AND (p_venues IS NULL OR i.venue = ANY (p_venues))
-     ORDER BY i.created_at
+#variable_conflict use_column
+BEGIN
+    RETURN QUERY
+        SELECT i.id, i.venue, i.symbol, i.status::text, i.filled_qty,
+               (SELECT count(*)::integer FROM tr_fills f WHERE f.order_id = i.id), i.curation, i.venue_order_id
+          FROM tr_inbox i
+         WHERE i.state = 'working' AND (p_venues IS NULL OR i.venue = ANY (p_venues))
+         ORDER BY i.created_at;
+END
 $$;
 
 COMMENT ON FUNCTION tr_working_orders(text[]) IS 'Orders working at the given venues (all when NULL), with their last reported status and fills.';
