@@ -25,7 +25,7 @@ COMMENT ON COLUMN tr_quotes.mark IS 'The mid of bid and ask when both are presen
 COMMENT ON COLUMN tr_quotes.quote_ts IS 'The quote''s own ts (ISO 8601, or epoch seconds or milliseconds), else the row''s created_at. An older quote never replaces a newer one.';
 COMMENT ON COLUMN tr_quotes.strand_id IS 'The md_strand row the quote came from.';
 
-CREATE FUNCTION tr_check_price(p_name text, p_px numeric)
+CREATE FUNCTION tr_assert_price(p_name text, p_px numeric)
 RETURNS void
 LANGUAGE plpgsql IMMUTABLE
 SET search_path = pg_catalog, public, pg_temp
@@ -39,7 +39,7 @@ BEGIN
 END
 $$;
 
-COMMENT ON FUNCTION tr_check_price(text, numeric) IS 'Raises 22023 unless p_px is a usable price.';
+COMMENT ON FUNCTION tr_assert_price(text, numeric) IS 'Raises 22023 unless p_px is a usable price.';
 
 -- The one rule for the price an order meets now: the ask for a buy, the bid for a
 -- sell, else the last trade, else the mark. Paper fills, monitor exits, notional
@@ -97,7 +97,7 @@ AS $$
 DECLARE
     v_pos tr_positions;
 BEGIN
-    PERFORM tr_check_price('mark price', p_mark_px);
+    PERFORM tr_assert_price('mark price', p_mark_px);
     IF NOT tr_mark_fits(p_symbol, p_mark_px) THEN
         RAISE EXCEPTION USING ERRCODE = '22003', MESSAGE = format('marking %s at %s puts unrealized PnL out of range', p_symbol, p_mark_px),
             HINT = 'Unrealized PnL must stay below 10^12 (DECIMAL(20,8)); check the price.';
@@ -237,7 +237,7 @@ CREATE TRIGGER tr_apply_market_update
     WHEN (NEW.tags @> ARRAY['tr:market_update']::text[])
     EXECUTE FUNCTION tr_apply_market_update();
 
-REVOKE EXECUTE ON FUNCTION tr_check_price(text, numeric), tr_remark(text, numeric, timestamptz), tr_mark_fits(text, numeric),
+REVOKE EXECUTE ON FUNCTION tr_assert_price(text, numeric), tr_remark(text, numeric, timestamptz), tr_mark_fits(text, numeric),
                            tr_mark_position(text, numeric), tr_parse_quote(text, jsonb, timestamptz),
                            tr_apply_market_update() FROM PUBLIC;
 GRANT SELECT ON tr_quotes TO tr_worker, tr_inspector;
