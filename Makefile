@@ -10,7 +10,7 @@ export DB_PORT DB_NAME
 export SQITCH_FULLNAME ?= $(shell id -un)
 export SQITCH_EMAIL ?= $(shell id -un)@localhost
 
-.PHONY: help setup db stop psql deploy revert test demo bench status
+.PHONY: help setup db stop psql deploy revert test demo bench status docs
 
 help: ## List the targets
 	@grep -E '^[a-z]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-8s %s\n", $$1, $$2}'
@@ -44,3 +44,6 @@ status: setup ## trader status against the local database
 
 bench: setup ## Throughput and latency against the database's own INSERT+NOTIFY rate; writes bench/results.md
 	@bench/run.sh
+
+docs: setup ## Remake the README's tables of statuses and reason codes from the local database (deployed)
+	@DATABASE_URL=postgresql://postgres@localhost:$(DB_PORT)/$(DB_NAME) .venv/bin/python scripts/readme_tables.py

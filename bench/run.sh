@@ -3,7 +3,7 @@
 # on), the module deployed, then bench/bench.py. Arguments go to bench.py.
 set -euo pipefail
 cd "$(dirname "$0")/.."
-exec pg_virtualenv -v 15 \
+exec pg_virtualenv -t -v 15 \
     -o fsync=on -o synchronous_commit=on \
     -o shared_preload_libraries=pg_cron -o cron.database_name=trader_bench -o cron.use_background_workers=on \
     bash -c '

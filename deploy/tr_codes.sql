@@ -42,11 +42,13 @@ COMMENT ON FUNCTION tr_status_is_final(tr_order_status) IS 'Whether a status is 
 
 CREATE TABLE tr_reason_codes (
     code     text PRIMARY KEY CHECK (code ~ '^[A-Z][A-Z0-9_]*$'),
+    seq      integer GENERATED ALWAYS AS IDENTITY UNIQUE,
     applies  text NOT NULL CHECK (applies IN ('order', 'input')),
     stage    text NOT NULL,
     meaning  text NOT NULL
 );
 
+COMMENT ON COLUMN tr_reason_codes.seq IS 'The order codes are listed in: within the pre-trade stage, the order the checks are made in.';
 COMMENT ON TABLE tr_reason_codes IS
     'Every stable reason code: on an order (a rejected or failed report) or on peer input that was not applied (tr_unapplied_input). stage says where it is decided.';
 
