@@ -139,7 +139,7 @@ BEGIN
                        tr_json_numeric(s.exec_metrics->'latency_ms') AS latency, s.updated_at AS at
                   FROM tr_strand s
                  WHERE s.kind = 'execution' AND s.updated_at >= p_now - v_window AND s.updated_at <= p_now
-                   AND s.exec_metrics->>'status' IN ('filled', 'cancelled')
+                   AND tr_status_is_final((s.exec_metrics->>'status')::tr_order_status)
                    AND tr_json_numeric(s.exec_metrics->'filled_qty') > 0
                    AND tr_json_numeric(s.exec_metrics->'slip_real_bps') IS NOT NULL) e
          GROUP BY e.symbol, e.venue, e.regime, e.timeframe, e.session_bucket

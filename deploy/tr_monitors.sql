@@ -22,15 +22,21 @@ LANGUAGE plpgsql SECURITY DEFINER
 SET search_path = pg_catalog, public, pg_temp
 AS $$
 DECLARE
-    v_filled  numeric := tr_json_numeric(NEW.exec_metrics->'filled_qty');
-    v_sl      numeric := tr_json_numeric(NEW.order_spec->'stop_loss_px');
-    v_tp      numeric := tr_json_numeric(NEW.order_spec->'take_profit_px');
-    v_dir     integer := CASE NEW.order_spec->>'side' WHEN 'buy' THEN 1 WHEN 'sell' THEN -1 END;
+    v_order   tr_inbox;
+    v_filled  numeric;
+    v_sl      numeric;
+    v_tp      numeric;
+    v_dir     integer;
     v_pos     numeric;
     v_monitor tr_strand;
 BEGIN
-    IF coalesce(v_filled, 0) <= 0 OR v_dir IS NULL OR (v_sl IS NULL AND v_tp IS NULL)
-       OR EXISTS (SELECT FROM tr_inbox WHERE id = NEW.decision_id AND source = 'monitor') THEN
+    -- The order as the intake typed it, never its JSON again.
+    SELECT * INTO v_order FROM tr_inbox WHERE id = NEW.decision_id;
+    v_filled := v_order.filled_qty;
+    v_sl := v_order.stop_loss_px;
+    v_tp := v_order.take_profit_px;
+    v_dir := CASE v_order.side WHEN 'buy' THEN 1 WHEN 'sell' THEN -1 END;
+    IF coalesce(v_filled, 0) <= 0 OR v_dir IS NULL OR (v_sl IS NULL AND v_tp IS NULL) OR v_order.source = 'monitor' THEN
         RETURN NULL;
     END IF;
     SELECT * INTO v_monitor FROM tr_strand WHERE kind = 'monitoring' AND decision_id = NEW.decision_id FOR UPDATE;
@@ -46,12 +52,12 @@ BEGIN
                 NEW.decision_id, NEW.route_hint,
                 jsonb_build_object('status', 'active', 'protects', NEW.decision_id,
                                    'side', CASE v_dir WHEN 1 THEN 'long' ELSE 'short' END,
-                                   'entry_px', NEW.exec_metrics->'avg_px', 'qty', v_filled,
+                                   'entry_px', v_order.avg_px, 'qty', v_filled,
                                    'stop_loss_px', v_sl, 'take_profit_px', v_tp, 'opened_at', clock_timestamp()),
                 '{}');
     ELSIF v_monitor.monitoring_state->>'status' = 'active' THEN
         UPDATE tr_strand
-           SET monitoring_state = monitoring_state || jsonb_build_object('qty', v_filled, 'entry_px', NEW.exec_metrics->'avg_px'),
+           SET monitoring_state = monitoring_state || jsonb_build_object('qty', v_filled, 'entry_px', v_order.avg_px),
                updated_at = clock_timestamp()
          WHERE id = v_monitor.id;
     END IF;
@@ -114,9 +120,9 @@ BEGIN
         SELECT quantity INTO v_pos FROM tr_positions WHERE symbol = p_symbol;
         v_qty := least((v_state->>'qty')::numeric,
                        CASE WHEN v_long THEN greatest(v_pos, 0) ELSE greatest(-v_pos, 0) END
-                       - coalesce((SELECT sum(tr_json_numeric(i.order_spec->'qty')) FROM tr_inbox i
+                       - coalesce((SELECT sum(i.qty - i.filled_qty) FROM tr_inbox i
                                     WHERE i.symbol = p_symbol AND i.source = 'monitor' AND i.state <> 'done'
-                                      AND i.order_spec->>'side' = CASE WHEN v_long THEN 'sell' ELSE 'buy' END), 0));
+                                      AND i.side = CASE WHEN v_long THEN 'sell' ELSE 'buy' END), 0));
         IF coalesce(v_qty, 0) <= 0 THEN
             UPDATE tr_strand
                SET monitoring_state = monitoring_state || jsonb_build_object('status', 'closed', 'closed_reason', 'no position left', 'closed_at', clock_timestamp()),

@@ -25,7 +25,6 @@ from trader.db import connect
 from trader.status import table
 
 REPORT_CHANNEL = "decision_maker_strand_notification"
-FINAL = {"filled", "cancelled", "rejected", "failed"}
 START_PRICES = [Decimal("65000"), Decimal("3200"), Decimal("145"), Decimal("0.62"), Decimal("24")]
 
 
@@ -55,6 +54,7 @@ class Demo:
         self.market_data = connect(dsn, autocommit=True)
         self.decision_maker = connect(dsn, autocommit=True)
         self.listener = connect(dsn, autocommit=True)
+        self.final_statuses = {r[0] for r in self.listener.execute("SELECT status::text FROM tr_statuses WHERE final")}
         self.listener.execute(f"LISTEN {REPORT_CHANNEL}")
         self.stats = DemoStats()
         self._dsn = dsn
@@ -149,7 +149,7 @@ class Demo:
                 self.stats.venues[venue] += 1
             elif decision_id not in self.stats.final and not decision_id.startswith("demo-"):
                 self.stats.exits += 1
-            if status in FINAL:
+            if status in self.final_statuses:
                 self.stats.final[decision_id] = status
 
     def view(self, duration: float, elapsed: float) -> str:
