@@ -60,6 +60,8 @@ CREATE TABLE tr_inbox (
 
 CREATE INDEX tr_inbox_claimable ON tr_inbox (created_at, id) WHERE state IN ('pending', 'claimed');
 CREATE INDEX tr_inbox_source ON tr_inbox (source_id);
+CREATE INDEX tr_inbox_attempts ON tr_inbox (claim_count) WHERE state IN ('pending', 'claimed');
+COMMENT ON INDEX tr_inbox_attempts IS 'The orders out of attempts, looked for by every claim without reading the whole backlog.';
 
 COMMENT ON TABLE tr_inbox IS
     'Orders: one row per order the Trader executes, its work-item state and its typed order state. The id is the client order id at the venue.';

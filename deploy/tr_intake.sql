@@ -84,7 +84,7 @@ BEGIN
     SELECT jsonb_agg(tr_exhaustion_report(x)) INTO v_reports
       FROM (SELECT i.* FROM tr_inbox i
              WHERE i.state IN ('pending', 'claimed') AND (i.state = 'pending' OR i.lease_expires_at <= p_now)
-               AND (i.submit_intent_at IS NULL AND i.claim_count >= v_max OR i.claim_count >= 2 * v_max)
+               AND i.claim_count >= v_max AND (i.submit_intent_at IS NULL OR i.claim_count >= 2 * v_max)
              ORDER BY i.created_at, i.id
              LIMIT p_limit
                FOR UPDATE SKIP LOCKED) x;

@@ -398,15 +398,21 @@ AS $$
 #variable_conflict use_column
 DECLARE
     v_ids     text[];
+    v_filled  text[];
     v_reports tr_report[];
     v_fills   tr_fills[];
     f         tr_fills;
 BEGIN
-    v_ids := ARRAY(SELECT DISTINCT x->>'order_id' FROM jsonb_array_elements(
-                       CASE WHEN jsonb_typeof(p_reports) = 'array' THEN p_reports ELSE '[]' END) x
-                    WHERE x->>'order_id' IS NOT NULL);
+    SELECT array_agg(DISTINCT x->>'order_id'),
+           array_agg(DISTINCT x->>'order_id') FILTER (WHERE jsonb_typeof(x->'report'->'fills') = 'array'
+                                                        AND jsonb_array_length(x->'report'->'fills') > 0)
+      INTO v_ids, v_filled
+      FROM jsonb_array_elements(CASE WHEN jsonb_typeof(p_reports) = 'array' THEN p_reports ELSE '[]' END) x
+     WHERE x->>'order_id' IS NOT NULL;
+    -- A report without fills touches no position but may resize a monitor, so existing
+    -- positions are locked all the same: the position first, everywhere.
     INSERT INTO tr_positions (symbol, quantity, avg_price, unrealized_pnl, realized_pnl)
-    SELECT DISTINCT i.symbol, 0, 0, 0, 0 FROM tr_inbox i WHERE i.id = ANY (v_ids) AND i.side IS NOT NULL ORDER BY 1
+    SELECT DISTINCT i.symbol, 0, 0, 0, 0 FROM tr_inbox i WHERE i.id = ANY (v_filled) AND i.side IS NOT NULL ORDER BY 1
     ON CONFLICT (symbol) DO NOTHING;
     PERFORM 1 FROM tr_positions p WHERE p.symbol IN (SELECT i.symbol FROM tr_inbox i WHERE i.id = ANY (v_ids))
      ORDER BY p.symbol FOR UPDATE;
