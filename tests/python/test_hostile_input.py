@@ -128,10 +128,11 @@ order_specs = st.one_of(
                                     "take_profit_px": json_values}))
 
 
-def test_any_json_as_order_spec_gets_exactly_one_report(db, peer):
+def test_any_json_as_order_spec_gets_exactly_one_report(db, peer, start_worker):
     db.execute("INSERT INTO md_strand (symbol, tags, market_data) VALUES ('HX-A', ARRAY['tr:market_update'], "
                "'{\"bid\": 99, \"ask\": 101}')")
-    worker = Worker(WorkerConfig(listen=False, worker_id="hypothesis", batch_size=50))
+    worker = start_worker(poll_interval="0.05")
+    worker.wait_connected()
     seen = iter(range(1_000_000))
 
     @settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.too_slow])
@@ -140,10 +141,8 @@ def test_any_json_as_order_spec_gets_exactly_one_report(db, peer):
         ids = [f"HP-{next(seen):07d}" for _ in specs]
         for order_id, spec in zip(ids, specs):
             decide(peer, order_id, spec)
-        deadline = time.monotonic() + 20
-        while db.execute("SELECT count(*) FROM tr_inbox WHERE id = ANY(%s) AND state IN ('pending', 'claimed')",
-                         (ids,)).fetchone()[0] and time.monotonic() < deadline:
-            worker.tick()
+        wait_for(lambda: db.execute("SELECT count(*) FROM tr_inbox WHERE id = ANY(%s) AND state IN ('pending', 'claimed')",
+                                    (ids,)).fetchone()[0] == 0, timeout=30)
         rows = db.execute("SELECT decision_id, count(*), min(exec_metrics->>'status'), min(exec_metrics->>'reason') "
                           "FROM tr_strand WHERE kind = 'execution' AND decision_id = ANY(%s) GROUP BY 1", (ids,)).fetchall()
         assert sorted(r[0] for r in rows) == ids, "every decision got a report"
@@ -151,10 +150,8 @@ def test_any_json_as_order_spec_gets_exactly_one_report(db, peer):
             assert n == 1, f"{order_id}: exactly one report"
             assert status != "rejected" or reason, f"{order_id}: a rejection carries its reason"
 
-    try:
-        check()
-    finally:
-        worker._close()
+    check()
+    assert worker.proc.poll() is None, "the worker is still running"
 
 
 class RaisingVenue:
