@@ -22,7 +22,7 @@ step "deploy again"
 sqitch deploy --verify "$target"
 
 step "pgTAP"
-pg_prove --failures --timer -d "$TEST_DB" tests/pgtap/*.sql
+pg_prove --failures --timer -d "$TEST_DB" tests/pgtap/*/*.sql
 
 step "pytest"
 .venv/bin/python -m pytest -q tests/python "$@"

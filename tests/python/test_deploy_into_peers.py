@@ -56,7 +56,7 @@ def test_existing_peer_tables_are_used_and_kept(peer_db):
     # The test cluster's main database still grants to the module roles, so the
     # revert must keep them rather than fail.
     reverted = sqitch("revert", "-y", target)
-    assert "- roles" in reverted.stdout
+    assert "- core/roles" in reverted.stdout
     with psycopg.connect(dbname=peer_db, autocommit=True) as conn:
         assert conn.execute("SELECT array_agg(id ORDER BY id) FROM dm_strand").fetchone()[0] == ["DM-OWN-1", "DM-OWN-2"], \
             "the peer's table and rows survive the revert"

@@ -1,0 +1,4 @@
+-- Revert trader:core/strand
+BEGIN;
+DROP TABLE tr_strand;
+COMMIT;

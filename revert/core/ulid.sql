@@ -1,0 +1,4 @@
+-- Revert trader:core/ulid
+BEGIN;
+DROP FUNCTION tr_ulid(timestamptz);
+COMMIT;

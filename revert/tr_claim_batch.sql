@@ -1,4 +1,0 @@
--- Revert trader:tr_claim_batch
-BEGIN;
-DROP FUNCTION tr_claim_batch(text, integer, text[]);
-COMMIT;

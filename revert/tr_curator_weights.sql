@@ -1,4 +1,0 @@
--- Revert trader:tr_curator_weights
-BEGIN;
-DROP TABLE tr_curator_weights;
-COMMIT;

@@ -1,4 +1,0 @@
--- Revert trader:tr_execution_performance
-BEGIN;
-DROP TABLE tr_execution_performance;
-COMMIT;

@@ -1,5 +1,0 @@
--- Revert trader:tr_settings
-BEGIN;
-DROP FUNCTION tr_setting(text);
-DROP TABLE tr_settings;
-COMMIT;

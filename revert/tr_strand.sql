@@ -1,4 +1,0 @@
--- Revert trader:tr_strand
-BEGIN;
-DROP TABLE tr_strand;
-COMMIT;

@@ -1,7 +1,0 @@
--- Revert trader:tr_submission
-BEGIN;
-DROP INDEX tr_inbox_working;
-DROP FUNCTION tr_working_orders(text[]);
-DROP FUNCTION tr_record_intents(text, jsonb);
-DELETE FROM tr_settings WHERE key = 'inbox.submit_lease';
-COMMIT;

@@ -1,5 +1,0 @@
--- Revert trader:tr_venues
-BEGIN;
-DELETE FROM tr_settings WHERE key = 'worker.default_venue';
-DROP TABLE tr_venues;
-COMMIT;

@@ -1,5 +1,0 @@
--- Verify trader:tr_curator_performance
-BEGIN;
-SELECT id, curator_type, execution_id, contribution_score, accuracy_score, learning_metadata, created_at
-  FROM tr_curator_performance WHERE false;
-ROLLBACK;

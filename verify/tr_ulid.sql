@@ -1,4 +1,0 @@
--- Verify trader:tr_ulid
-BEGIN;
-SELECT 1 / (tr_ulid() ~ '^[0-9A-HJKMNP-TV-Z]{26}$')::int;
-ROLLBACK;
