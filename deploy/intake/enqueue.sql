@@ -16,10 +16,11 @@ DECLARE
     v_reason  text;
     v_detail  text;
 BEGIN
-    IF length(NEW.id) > 2000 THEN
-        -- Past any key's reach: no order and no report can name it.
-        PERFORM tr_record_unapplied('dm_strand', left(NEW.id, 128), NULL, 'INVALID_ORDER_SPEC',
-                                    'id: longer than 2000 characters; no order can be made of it', NULL);
+    IF NEW.id IS NULL OR length(NEW.id) > 2000 THEN
+        -- Past any key's reach (a peer's table may not make id its key): no order and
+        -- no report can name it.
+        PERFORM tr_record_unapplied('dm_strand', coalesce(left(NEW.id, 128), 'NULL'), NULL, 'INVALID_ORDER_SPEC',
+                                    'id: missing or longer than 2000 characters; no order can be made of it', NULL);
         RETURN NULL;
     END IF;
     v_problem := coalesce(tr_oversized_text(NEW.id, NEW.lifecycle_id, NEW.symbol, NEW.timeframe, NEW.session_bucket,

@@ -85,6 +85,16 @@ def test_an_oversized_text_is_a_rejection_naming_it_never_a_failed_insert(db, pe
         "the Decision Maker hears of the rejection at once"
 
 
+def test_a_long_id_is_rejected_and_one_no_key_could_hold_is_an_unapplied_record(db, peer):
+    decide(peer, "I" * 200, {"side": "buy", "qty": 1})
+    [(status, reason, detail)] = reports(db, "I" * 200)
+    assert (status, reason) == ("rejected", "INVALID_ORDER_SPEC") and detail.startswith("id:")
+    decide(peer, "J" * 2_500, {"side": "buy", "qty": 1})
+    assert db.execute("SELECT count(*) FROM tr_inbox WHERE id = %s", ("J" * 2_500,)).fetchone()[0] == 0
+    assert db.execute("SELECT reason FROM tr_unapplied_input WHERE strand_id = %s", ("J" * 128,)).fetchall() == \
+        [("INVALID_ORDER_SPEC",)], "the decision is recorded as unapplied input, under its first 128 characters"
+
+
 def test_a_valid_order_with_a_huge_lifecycle_id_never_reaches_a_venue(db, peer):
     db.execute("INSERT INTO md_strand (symbol, tags, market_data) VALUES ('HX-A', ARRAY['tr:market_update'], "
                "'{\"bid\": 99, \"ask\": 101}')")
