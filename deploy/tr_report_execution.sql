@@ -187,14 +187,17 @@ BEGIN
                    WITH ORDINALITY x(value, n)
              ORDER BY x.value->>'order_id', x.n DESC
         ), fills AS (
-            SELECT DISTINCT ON (f.order_id, p.fill_id) f.order_id, p.*, k.fill_id IS NOT NULL AS known,
+            SELECT DISTINCT ON (f.order_id, p.fill_id) f.order_id, p.*, k.known IS NOT NULL AS known,
                    k.px IS DISTINCT FROM p.px OR k.qty IS DISTINCT FROM p.qty AS differs
               FROM (SELECT x.value->>'order_id' AS order_id, e.fill
                       FROM jsonb_array_elements(CASE WHEN jsonb_typeof(p_reports) = 'array' THEN p_reports ELSE '[]' END) x,
                            jsonb_array_elements(CASE WHEN jsonb_typeof(x.value->'report'->'fills') = 'array'
                                                      THEN x.value->'report'->'fills' ELSE '[]' END) e(fill)) f
              CROSS JOIN LATERAL tr_parse_fill(f.fill) p
-              LEFT JOIN tr_fills k ON k.order_id = f.order_id AND k.fill_id = p.fill_id
+             -- LIMIT keeps this a probe of the key per fill: as a plain join the planner,
+             -- blind to the batch's size, hashes the whole of tr_fills.
+              LEFT JOIN LATERAL (SELECT true AS known, k.px, k.qty FROM tr_fills k
+                                  WHERE k.order_id = f.order_id AND k.fill_id = p.fill_id LIMIT 1) k ON true
              ORDER BY f.order_id, p.fill_id
         ), per_order AS (
             SELECT order_id,
