@@ -135,15 +135,16 @@ BEGIN
             SELECT array_agg(v.name ORDER BY v.name) AS names FROM tr_venues v WHERE v.enabled
         ), exposure AS (
             SELECT coalesce(sum(abs(quantity * coalesce(mark_price, avg_price))), 0) AS gross FROM tr_positions
-        ), quality AS (
+        ), quality AS MATERIALIZED (
+            -- Once per batch: inlined, it would be read again for every order.
             SELECT v.name AS venue, s.symbol,
-                   jsonb_build_object('n', count(p.*), 'mean_slip_bps', round(avg(p.slippage_bps), 4),
+                   jsonb_build_object('n', count(p.execution_score), 'mean_slip_bps', round(avg(p.slippage_bps), 4),
                                       'mean_latency_ms', round(avg(p.latency_ms), 1),
                                       'mean_score', round(avg(p.execution_score), 4)) AS q
               FROM tr_venues v
              CROSS JOIN (SELECT DISTINCT symbol FROM orders) s
               LEFT JOIN LATERAL (
-                    SELECT * FROM tr_execution_performance e
+                    SELECT e.slippage_bps, e.latency_ms, e.execution_score FROM tr_execution_performance e
                      WHERE e.venue = v.name AND e.symbol = s.symbol
                      ORDER BY e.created_at DESC
                      LIMIT tr_setting('curation.quality_window')::integer) p ON true
