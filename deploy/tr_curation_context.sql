@@ -150,6 +150,13 @@ BEGIN
                      LIMIT tr_setting('curation.quality_window')::integer) p ON true
              WHERE v.enabled
              GROUP BY v.name, s.symbol
+        ), effects AS MATERIALIZED (
+            -- Once per distinct symbol, regime, timeframe, session and requested venue:
+            -- the orders of a batch mostly share them.
+            SELECT k.symbol, k.regime, k.timeframe, k.session_bucket, k.requested_venue, e.venue, e.lesson_effect
+              FROM (SELECT DISTINCT o.symbol, o.regime, o.timeframe, o.session_bucket, o.requested_venue FROM orders o) k
+             CROSS JOIN LATERAL tr_lesson_effect(k.symbol, k.regime, k.timeframe, k.session_bucket,
+                                                 (SELECT names FROM enabled), k.requested_venue) e
         )
         SELECT o.id, jsonb_build_object(
             'order', jsonb_build_object('id', o.id, 'source', o.source, 'symbol', o.symbol, 'lifecycle_id', o.lifecycle_id,
@@ -174,8 +181,10 @@ BEGIN
             'venues', (SELECT jsonb_agg(jsonb_build_object('name', v.name, 'adapter', v.adapter, 'params', v.params,
                                                            'quality', q.q, 'lesson_effect', e.lesson_effect) ORDER BY v.name)
                          FROM tr_venues v JOIN quality q ON q.venue = v.name AND q.symbol = o.symbol
-                         LEFT JOIN tr_lesson_effect(o.symbol, o.regime, o.timeframe, o.session_bucket,
-                                                    (SELECT names FROM enabled), o.requested_venue) e ON e.venue = v.name
+                         LEFT JOIN effects e ON e.venue = v.name AND e.symbol IS NOT DISTINCT FROM o.symbol
+                               AND e.regime IS NOT DISTINCT FROM o.regime AND e.timeframe IS NOT DISTINCT FROM o.timeframe
+                               AND e.session_bucket IS NOT DISTINCT FROM o.session_bucket
+                               AND e.requested_venue IS NOT DISTINCT FROM o.requested_venue
                         WHERE v.enabled),
             'lessons', (SELECT coalesce(jsonb_agg(to_jsonb(l)), '[]')
                           FROM tr_match_lessons(o.symbol, o.regime, o.timeframe, o.session_bucket) l))
