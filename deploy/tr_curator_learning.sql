@@ -87,6 +87,10 @@ LANGUAGE plpgsql SECURITY DEFINER
 SET search_path = pg_catalog, public, pg_temp
 AS $$
 BEGIN
+    -- An upsert fires both triggers, and one of them mostly sees no rows.
+    IF NOT EXISTS (SELECT FROM tr_scored_executions) THEN
+        RETURN NULL;
+    END IF;
     INSERT INTO tr_curator_performance AS p (curator_type, execution_id, contribution_score, accuracy_score, learning_metadata)
     SELECT c.key, n.execution_id,
            round(coalesce(coalesce(tr_json_numeric(c.value->'weight'), 1) * coalesce(tr_json_numeric(c.value->'score'), 0)
