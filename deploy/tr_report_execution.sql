@@ -393,10 +393,15 @@ COMMENT ON FUNCTION tr_report_or_failure(tr_report) IS 'The report itself, or fo
 -- The worker's one call per batch. Locks in the one order used everywhere (positions
 -- by symbol, then orders by id), so concurrent batches never deadlock; fills reach
 -- each position one by one in the venue's order, everything else is set-based.
+-- force_generic_plan, for every statement the call runs, nested functions included:
+-- PL/pgSQL makes a custom plan again on every call while the generic one looks
+-- dearer, and planning cost more than running (tr_report_problem: 0.2 ms a report
+-- planned each time, 0.07 ms generic). Their statements go by key on small batches.
 CREATE FUNCTION tr_report_executions(p_reports jsonb)
 RETURNS TABLE (order_id text, execution_id text)
 LANGUAGE plpgsql SECURITY DEFINER
 SET search_path = pg_catalog, public, pg_temp
+SET plan_cache_mode = force_generic_plan
 AS $$
 #variable_conflict use_column
 DECLARE
