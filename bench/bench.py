@@ -10,6 +10,10 @@ Runs against the cluster in the libpq environment (bench/run.sh makes a durable 
               Maker;
   latency     decisions offered at a fixed rate; per decision, insert commit to the
               report's notification arriving at the Decision Maker: p50 and p99.
+  history     pipeline and latency again with N past orders present (--history N,
+              default 1,000,000; 0 skips it): each a done tr_inbox row, its tr_fills
+              row, its execution and fill strands, its tr_execution_performance row
+              and the curators' scores, loaded set-based and analyzed.
 """
 
 from __future__ import annotations
@@ -45,6 +49,109 @@ REFERENCE_SCRIPT = """WITH r AS (INSERT INTO bench_reference_strand (id, symbol,
   VALUES (md5(random()::text), 'BENCH-A', '{"side": "buy", "qty": "0.01"}', ARRAY['trader:execute']) RETURNING id, tags)
 SELECT pg_notify('bench_reference', json_build_object('strand_id', id, 'tags', tags)::text) FROM r;
 """
+
+
+HISTORY_SQL = r"""
+SET session_replication_role = replica;  -- history is past: no routing, enqueue or scoring triggers
+SET maintenance_work_mem = '512MB';
+CREATE TEMP TABLE bench_history ON COMMIT DROP AS
+SELECT g, format('hist-%s', lpad(g::text, 8, '0')) AS order_id,
+       format('00H%s', lpad(g::text, 23, '0')) AS exec_id, format('00F%s', lpad(g::text, 23, '0')) AS fill_strand_id,
+       CASE WHEN g % 20 = 0 THEN 'BENCH-A' ELSE format('HIST-%s', g % 20) END AS symbol,
+       CASE WHEN g % 3 = 0 THEN 'paper_b' ELSE 'paper_a' END AS venue,
+       CASE WHEN g % 2 = 0 THEN 'buy' ELSE 'sell' END AS side,
+       round(100 + (g % 97) * 0.01, 8) AS px, 0.01::numeric AS qty,
+       __START__::timestamptz + g * interval '30 s' AS ts
+  FROM generate_series(__FROM__, __TO__) g;
+CREATE TEMP TABLE bench_history_curation ON COMMIT DROP AS
+SELECT v.venue, jsonb_build_object('order_qty', '0.01', 'tr_predict', jsonb_build_object('slip_bps', 1.0, 'fill_prob', 1.0, 'latency_ms', 5.0),
+       'lesson_metadata', jsonb_build_object('venue', v.venue, 'threshold', 0.3, 'adjusted_score', 0.9, 'combined_score', 0.9,
+            'failed_curators', '{}'::jsonb, 'lessons_applied', '[]'::jsonb, 'size_multiplier', 1.0, 'confidence_boost', 1.0,
+            'curators', jsonb_build_object(
+                'risk_curator', jsonb_build_object('score', 0.8, 'weight', 1.0, 'predictions', jsonb_build_object('limit_usage', 0.0, 'concentration', 1.0)),
+                'venue_curator', jsonb_build_object('score', 0.94, 'weight', 1.0, 'predictions', jsonb_build_object('slip_bps', 1.0, 'venue_costs_bps', jsonb_build_object('paper_a', 3.06, 'paper_b', 7.4))),
+                'execution_curator', jsonb_build_object('score', 0.98, 'weight', 1.0, 'predictions', jsonb_build_object('slip_bps', 1.0, 'fill_prob', 1.0, 'latency_ms', 5.0))))) AS curation
+  FROM (VALUES ('paper_a'), ('paper_b')) v(venue);
+INSERT INTO tr_inbox (id, source, source_id, symbol, order_spec, side, qty, order_type, tif, venue, state, status,
+                      order_qty, filled_qty, fill_value, fees, venue_order_id, submitted_at, last_fill_at, arrival_px,
+                      arrival_source, execution_id, submit_intent_at, curation, claim_count, created_at, updated_at)
+SELECT h.order_id, 'decision', h.order_id, h.symbol,
+       jsonb_build_object('qty', '0.01', 'tif', 'ioc', 'side', h.side, 'order_type', 'market'), h.side, h.qty, 'market', 'ioc',
+       h.venue, 'done', 'filled', h.qty, h.qty, h.qty * h.px, round(h.qty * h.px * 0.0002, 8), h.exec_id,
+       h.ts + interval '10 ms', h.ts + interval '15 ms', h.px - 0.01, 'quote', h.exec_id, h.ts + interval '8 ms', c.curation, 1,
+       h.ts, h.ts + interval '16 ms'
+  FROM bench_history h JOIN bench_history_curation c USING (venue);
+INSERT INTO tr_fills (order_id, fill_id, px, qty, fee, ts, venue, strand_id)
+SELECT h.order_id, format('%s-%s-1', h.venue, h.order_id), h.px, h.qty, round(h.qty * h.px * 0.0002, 8),
+       h.ts + interval '15 ms', h.venue, h.fill_strand_id
+  FROM bench_history h;
+INSERT INTO tr_strand (id, parent_id, kind, symbol, decision_id, route_hint, fills, exec_metrics, tags, created_at, updated_at)
+SELECT h.fill_strand_id, h.exec_id, 'fill', h.symbol, h.order_id, h.venue, jsonb_build_array(tr_fill_json(f)),
+       jsonb_build_object('status', 'filled', 'venue', f.venue, 'fill_id', f.fill_id, 'px', f.px, 'qty', f.qty,
+                          'fee', f.fee, 'client_order_id', h.order_id), '{}', h.ts + interval '16 ms', h.ts + interval '16 ms'
+  FROM bench_history h JOIN tr_fills f ON f.order_id = h.order_id;
+INSERT INTO tr_strand (id, parent_id, kind, symbol, decision_id, order_spec, route_hint, tr_predict, fills, exec_metrics,
+                       position_data, lesson_metadata, tags, created_at, updated_at)
+SELECT h.exec_id, h.order_id, 'execution', h.symbol, h.order_id, i.order_spec, h.venue, i.curation->'tr_predict',
+       jsonb_build_array(tr_fill_json(f)), tr_exec_metrics(i),
+       jsonb_build_object('symbol', h.symbol, 'quantity', 0.01, 'avg_price', h.px, 'mark_price', h.px, 'updated_at', h.ts,
+                          'realized_pnl', 0, 'unrealized_pnl', 0),
+       i.curation->'lesson_metadata', ARRAY['dm:execution_report'], h.ts + interval '16 ms', h.ts + interval '16 ms'
+  FROM bench_history h JOIN tr_inbox i ON i.id = h.order_id JOIN tr_fills f ON f.order_id = h.order_id;
+INSERT INTO tr_execution_performance (id, execution_id, venue, symbol, execution_score, slippage_bps, latency_ms, lesson_metadata, created_at)
+SELECT format('00P%s', lpad(h.g::text, 23, '0')), h.exec_id, h.venue, h.symbol, 0.98, 1.0, 5,
+       c.curation->'lesson_metadata', h.ts + interval '16 ms'
+  FROM bench_history h JOIN bench_history_curation c USING (venue);
+INSERT INTO tr_curator_performance (id, curator_type, execution_id, contribution_score, accuracy_score, learning_metadata,
+                                    created_at, weighed_at)
+SELECT format('00C%s%s', k.n, lpad(h.g::text, 22, '0')), k.curator, h.exec_id, 0.33, 0.8,
+       jsonb_build_object('score', 0.9, 'venue', h.venue, 'symbol', h.symbol, 'weight', 1.0,
+                          'outcome', jsonb_build_object('slip_bps', 1.0, 'fill_ratio', 1, 'latency_ms', 5)),
+       h.ts + interval '16 ms', h.ts + interval '60 s'
+  FROM bench_history h
+ CROSS JOIN (VALUES (1, 'risk_curator'), (2, 'venue_curator'), (3, 'execution_curator')) k(n, curator);
+"""
+
+HISTORY_INDEXED = ("tr_strand", "tr_inbox", "tr_fills", "tr_execution_performance", "tr_curator_performance")
+
+
+def load_history(n: int, connections: int = 2) -> float:
+    """Loads n past orders; returns the seconds it took. The tables' secondary indexes
+    are dropped and built again around the load (building an index once is far cheaper
+    than maintaining it row by row, the GIN indexes above all), and the rows go in
+    through one connection per core."""
+    started = time.perf_counter()
+    with connect(autocommit=True) as conn:
+        indexes = conn.execute(
+            "SELECT indexrelid::regclass::text, pg_get_indexdef(indexrelid) FROM pg_index "
+            "WHERE indrelid = ANY (%s::regclass[]) AND NOT indisprimary "
+            "AND NOT EXISTS (SELECT FROM pg_constraint c WHERE c.conindid = indexrelid)",
+            (list(HISTORY_INDEXED),)).fetchall()
+        for name, _ in indexes:
+            conn.execute(f"DROP INDEX {name}")
+        start = conn.execute("SELECT now() - %s * interval '30 s' - interval '1 hour'", (n,)).fetchone()[0]
+
+        def load(first: int, last: int) -> None:
+            with connect() as part:
+                part.execute(HISTORY_SQL.replace("__FROM__", str(first)).replace("__TO__", str(last))
+                             .replace("__START__", f"'{start.isoformat()}'"))
+
+        step = -(-n // connections)
+        parts = [threading.Thread(target=load, args=(first, min(n, first + step - 1)))
+                 for first in range(1, n + 1, step)]
+        for part in parts:
+            part.start()
+        for part in parts:
+            part.join()
+        conn.execute("SET maintenance_work_mem = '512MB'")
+        for _, definition in indexes:
+            conn.execute(definition)
+        for table in HISTORY_INDEXED:
+            conn.execute(f"VACUUM ANALYZE {table}")
+        loaded = conn.execute("SELECT count(*) FROM tr_strand WHERE kind = 'execution'").fetchone()[0]
+        if loaded < n:
+            raise RuntimeError(f"history: {loaded} execution strands loaded of {n}")
+    return time.perf_counter() - started
 
 
 @dataclass
@@ -106,8 +213,17 @@ class BenchWorker:
         self.log.close()
 
 
-def prepare(conn: psycopg.Connection) -> None:
-    conn.execute("TRUNCATE tr_paper_orders, tr_fills, tr_inbox, tr_strand, tr_positions, tr_execution_performance, dm_strand")
+def prepare(conn: psycopg.Connection, history: bool = False) -> None:
+    if history:
+        # Only what earlier runs added goes: the history is older than an hour, one order every 30 s over the past.
+        for table, column in (("tr_fills", "ts"), ("tr_curator_performance", "created_at"),
+                              ("tr_execution_performance", "created_at"), ("tr_strand", "created_at"),
+                              ("tr_inbox", "created_at")):
+            conn.execute(f"DELETE FROM {table} WHERE {column} > now() - interval '1 hour'")
+        conn.execute("TRUNCATE tr_paper_orders, tr_positions, dm_strand")
+    else:
+        conn.execute("TRUNCATE tr_paper_orders, tr_fills, tr_inbox, tr_strand, tr_positions, tr_execution_performance, "
+                     "tr_curator_performance, dm_strand")
     conn.execute("INSERT INTO md_strand (symbol, tags, market_data) VALUES (%s, ARRAY['tr:market_update'], %s)",
                  (SYMBOL, Jsonb({"bid": "100", "ask": "100.02"})))
 
@@ -132,10 +248,10 @@ def wait_for_reports(arrivals: Arrivals, n: int, timeout: float) -> None:
         raise RuntimeError(f"only {len(arrivals.times)} of {n} reports arrived")
 
 
-def pipeline(decisions: int, prefix: str = "tp") -> float:
+def pipeline(decisions: int, prefix: str = "tp", history: bool = False) -> float:
     """Decisions per second, first insert to last report notification."""
     with connect(autocommit=True) as dm:
-        prepare(dm)
+        prepare(dm, history)
         arrivals = Arrivals()
         arrivals.listen(None)
         start = time.perf_counter()
@@ -146,11 +262,11 @@ def pipeline(decisions: int, prefix: str = "tp") -> float:
         return decisions / (max(arrivals.times.values()) - start)
 
 
-def latency(rate: float, seconds: float, prefix: str = "lat") -> dict[str, float]:
+def latency(rate: float, seconds: float, prefix: str = "lat", history: bool = False) -> dict[str, float]:
     """p50/p99 in ms at a fixed offered rate, insert commit to report notification."""
     n = max(1, int(rate * seconds))
     with connect(autocommit=True) as dm:
-        prepare(dm)
+        prepare(dm, history)
         arrivals = Arrivals()
         arrivals.listen(None)
         committed: dict[str, float] = {}
@@ -183,22 +299,58 @@ def machine() -> dict[str, str]:
             "os": platform.platform(), "python": platform.python_version(), **settings}
 
 
-def write_results(path: Path, facts: dict[str, str], ref_tps: float, pipe_tps: float, lat: dict[str, float],
+@dataclass
+class Pass:
+    """One pass of the pipeline and latency measures, on an empty database or with history."""
+    label: str
+    pipe_tps: float
+    lat: dict[str, float]
+
+
+def measure(args: argparse.Namespace, history: bool) -> Pass:
+    worker = BenchWorker(str(Path(tempfile.gettempdir()) / "trader-bench-worker.log"))
+    label = f"{args.history:,} past orders" if history else "empty"
+    try:
+        pipe_tps = pipeline(args.decisions, "htp" if history else "tp", history)
+        print(f"pipeline ({label}): {pipe_tps:.0f} decisions/s", flush=True)
+        lat = latency(args.rate, args.rate_seconds, "hlat" if history else "lat", history)
+        print(f"latency at {args.rate:.0f}/s ({label}): p50 {lat['p50_ms']} ms, p99 {lat['p99_ms']} ms", flush=True)
+    finally:
+        worker.stop()
+    return Pass(label, pipe_tps, lat)
+
+
+def write_results(path: Path, facts: dict[str, str], ref_tps: float, passes: list[Pass], history_load_s: float | None,
                   notes: str) -> str:
-    ratio = pipe_tps / ref_tps if ref_tps else 0.0
+    empty = passes[0]
+
+    def row(measure: str, cell, target: str) -> str:
+        return f"| {measure} | " + " | ".join(cell(p) for p in passes) + f" | {target} |"
+
+    within = lambda p, key: "" if p is empty else f" ({p.lat[key] / empty.lat[key]:.2f} x empty)"  # noqa: E731
+    lat = empty.lat
     text = "\n".join([
         "# Trader Module benchmark", "",
         f"Measured {time.strftime('%Y-%m-%d %H:%M UTC', time.gmtime())} by `make bench` (bench/bench.py).", "",
         "## Machine and settings", "",
         *(f"- {k}: {v}" for k, v in facts.items()), "",
         "## Results", "",
-        "| measure | value |", "|---|---|",
-        f"| reference: INSERT into dm_strand + NOTIFY, one transaction each, one client (pgbench) | {ref_tps:.0f} tx/s |",
-        f"| pipeline: decisions/s, insert to report notification at the Decision Maker (1 DM connection, 1 worker, paper venue, curation on) | {pipe_tps:.0f} /s |",
-        f"| pipeline / reference | {ratio:.2f} (target >= 0.5) |",
-        f"| latency at {lat['offered_rate']:.0f} decisions/s offered ({lat['n']} decisions, {lat['achieved_rate']}/s achieved): p50 | {lat['p50_ms']} ms |",
-        f"| latency p99 | {lat['p99_ms']} ms (target < 10 ms) |",
-        f"| latency max | {lat['max_ms']} ms |", "",
+        f"Reference: INSERT into a dm_strand-shaped table + NOTIFY, one transaction each, one client (pgbench): "
+        f"**{ref_tps:.0f} tx/s**.", "",
+        "Pipeline: decisions/s from the first insert to the last report notification at the Decision Maker "
+        "(1 DM connection, 1 worker, paper venue, curation on). Latency: per decision, from its insert's commit "
+        f"to its report's notification at the Decision Maker, {lat['n']} decisions offered at {lat['offered_rate']:.0f}/s.",
+        *([f"History: each past order is a done tr_inbox row, a tr_fills row, an execution and a fill strand, "
+           f"a tr_execution_performance row and three curator scores; loaded and analyzed in {history_load_s:.0f} s."]
+          if history_load_s is not None else []), "",
+        "| measure | " + " | ".join(p.label for p in passes) + " | target |",
+        "|---|" + "---|" * len(passes) + "---|",
+        row("pipeline, decisions/s", lambda p: f"{p.pipe_tps:.0f}", ""),
+        row("pipeline / reference", lambda p: f"{p.pipe_tps / ref_tps:.2f}", ">= 0.5"),
+        row("latency achieved rate, /s", lambda p: f"{p.lat['achieved_rate']}", ""),
+        row("latency p50", lambda p: f"{p.lat['p50_ms']} ms{within(p, 'p50_ms')}", "<= 5 ms (history: <= 1.25 x empty)"),
+        row("latency p99", lambda p: f"{p.lat['p99_ms']} ms{within(p, 'p99_ms')}", "<= 10 ms (history: <= 1.25 x empty)"),
+        row("latency max", lambda p: f"{p.lat['max_ms']} ms", ""), "",
         notes.strip(), ""])
     path.write_text(text)
     return text
@@ -210,6 +362,8 @@ def main() -> int:
     parser.add_argument("--decisions", type=int, default=5000)
     parser.add_argument("--rate", type=float, default=200)
     parser.add_argument("--rate-seconds", type=float, default=10)
+    parser.add_argument("--history", type=int, default=1_000_000,
+                        help="past orders loaded for the second pass; 0 runs the empty database only")
     parser.add_argument("--out", type=Path, default=REPO / "bench" / "results.md")
     parser.add_argument("--notes", type=Path, default=REPO / "bench" / "notes.md",
                         help="what limits the pipeline, appended to the results")
@@ -218,16 +372,14 @@ def main() -> int:
     facts = machine()
     ref_tps = reference(args.reference_seconds)
     print(f"reference: {ref_tps:.0f} tx/s", flush=True)
-    worker = BenchWorker(str(Path(tempfile.gettempdir()) / "trader-bench-worker.log"))
-    try:
-        pipe_tps = pipeline(args.decisions)
-        print(f"pipeline: {pipe_tps:.0f} decisions/s ({pipe_tps / ref_tps:.2f} of the reference)", flush=True)
-        lat = latency(args.rate, args.rate_seconds)
-        print(f"latency at {args.rate:.0f}/s: p50 {lat['p50_ms']} ms, p99 {lat['p99_ms']} ms", flush=True)
-    finally:
-        worker.stop()
+    passes = [measure(args, history=False)]
+    history_load_s = None
+    if args.history > 0:
+        history_load_s = load_history(args.history)
+        print(f"history: {args.history} past orders loaded in {history_load_s:.0f} s", flush=True)
+        passes.append(measure(args, history=True))
     notes = args.notes.read_text() if args.notes.exists() else ""
-    write_results(args.out, facts, ref_tps, pipe_tps, lat, notes)
+    write_results(args.out, facts, ref_tps, passes, history_load_s, notes)
     print(f"written to {args.out}")
     return 0
 

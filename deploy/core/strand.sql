@@ -33,9 +33,12 @@ CREATE INDEX tr_strand_kind ON tr_strand (kind);
 CREATE INDEX tr_strand_status ON tr_strand ((exec_metrics->>'status'));
 CREATE INDEX tr_strand_lesson_metadata ON tr_strand USING gin (lesson_metadata jsonb_path_ops);
 CREATE INDEX tr_strand_tags ON tr_strand USING gin (tags);
+CREATE INDEX tr_strand_recent_executions ON tr_strand (updated_at) WHERE kind = 'execution';
 
 COMMENT ON INDEX tr_strand_lesson_metadata IS
     'jsonb_path_ops: serves containment (@>) queries on lessons, and costs a fraction of the default GIN opclass on every report insert.';
+COMMENT ON INDEX tr_strand_recent_executions IS
+    'Addition: the executions of the braid window, read every minute by the braid job; without it the job reads every execution ever reported.';
 COMMENT ON TABLE tr_strand IS
     'The Trader''s strands: execution (one per order, kept current), fill, position, monitoring, braid, meta_braid. Rows tagged dm:execution_report are reports for the Decision Maker.';
 COMMENT ON COLUMN tr_strand.kind IS 'execution | fill | position | monitoring | braid | meta_braid.';

@@ -4,6 +4,10 @@
 -- context: their venue must be asked first (the worker reconciles them).
 BEGIN;
 
+-- force_generic_plan, for every statement the call runs, nested functions included:
+-- PL/pgSQL makes a custom plan again on every call while the generic one looks
+-- dearer, and planning cost more than running (tr_report_problem: 0.2 ms a report
+-- planned each time, 0.07 ms generic). Their statements go by key on small batches.
 CREATE FUNCTION tr_claim_batch(p_worker text, p_batch_size integer, p_venues text[] DEFAULT NULL)
 RETURNS TABLE (id text, source text, symbol text, side text, qty numeric, order_type text, limit_px numeric, tif text,
                requested_venue text, lifecycle_id text, timeframe text, regime text, signal_strength numeric,
@@ -11,6 +15,7 @@ RETURNS TABLE (id text, source text, symbol text, side text, qty numeric, order_
                check_reason text, check_detail text, context jsonb)
 LANGUAGE plpgsql SECURITY DEFINER
 SET search_path = pg_catalog, public, pg_temp
+SET plan_cache_mode = force_generic_plan
 SET jit = off
 AS $$
 #variable_conflict use_column

@@ -187,14 +187,17 @@ BEGIN
                    WITH ORDINALITY x(value, n)
              ORDER BY x.value->>'order_id', x.n DESC
         ), fills AS (
-            SELECT DISTINCT ON (f.order_id, p.fill_id) f.order_id, p.*, k.fill_id IS NOT NULL AS known,
+            SELECT DISTINCT ON (f.order_id, p.fill_id) f.order_id, p.*, k.known IS NOT NULL AS known,
                    k.px IS DISTINCT FROM p.px OR k.qty IS DISTINCT FROM p.qty AS differs
               FROM (SELECT x.value->>'order_id' AS order_id, e.fill
                       FROM jsonb_array_elements(CASE WHEN jsonb_typeof(p_reports) = 'array' THEN p_reports ELSE '[]' END) x,
                            jsonb_array_elements(CASE WHEN jsonb_typeof(x.value->'report'->'fills') = 'array'
                                                      THEN x.value->'report'->'fills' ELSE '[]' END) e(fill)) f
              CROSS JOIN LATERAL tr_parse_fill(f.fill) p
-              LEFT JOIN tr_fills k ON k.order_id = f.order_id AND k.fill_id = p.fill_id
+             -- LIMIT keeps this a probe of the key per fill: as a plain join the planner,
+             -- blind to the batch's size, hashes the whole of tr_fills.
+              LEFT JOIN LATERAL (SELECT true AS known, k.px, k.qty FROM tr_fills k
+                                  WHERE k.order_id = f.order_id AND k.fill_id = p.fill_id LIMIT 1) k ON true
              ORDER BY f.order_id, p.fill_id
         ), per_order AS (
             SELECT order_id,
@@ -390,10 +393,15 @@ COMMENT ON FUNCTION tr_report_or_failure(tr_report) IS 'The report itself, or fo
 -- The worker's one call per batch. Locks in the one order used everywhere (positions
 -- by symbol, then orders by id), so concurrent batches never deadlock; fills reach
 -- each position one by one in the venue's order, everything else is set-based.
+-- force_generic_plan, for every statement the call runs, nested functions included:
+-- PL/pgSQL makes a custom plan again on every call while the generic one looks
+-- dearer, and planning cost more than running (tr_report_problem: 0.2 ms a report
+-- planned each time, 0.07 ms generic). Their statements go by key on small batches.
 CREATE FUNCTION tr_report_executions(p_reports jsonb)
 RETURNS TABLE (order_id text, execution_id text)
 LANGUAGE plpgsql SECURITY DEFINER
 SET search_path = pg_catalog, public, pg_temp
+SET plan_cache_mode = force_generic_plan
 AS $$
 #variable_conflict use_column
 DECLARE

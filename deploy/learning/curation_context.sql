@@ -135,20 +135,28 @@ BEGIN
             SELECT array_agg(v.name ORDER BY v.name) AS names FROM tr_venues v WHERE v.enabled
         ), exposure AS (
             SELECT coalesce(sum(abs(quantity * coalesce(mark_price, avg_price))), 0) AS gross FROM tr_positions
-        ), quality AS (
+        ), quality AS MATERIALIZED (
+            -- Once per batch: inlined, it would be read again for every order.
             SELECT v.name AS venue, s.symbol,
-                   jsonb_build_object('n', count(p.*), 'mean_slip_bps', round(avg(p.slippage_bps), 4),
+                   jsonb_build_object('n', count(p.execution_score), 'mean_slip_bps', round(avg(p.slippage_bps), 4),
                                       'mean_latency_ms', round(avg(p.latency_ms), 1),
                                       'mean_score', round(avg(p.execution_score), 4)) AS q
               FROM tr_venues v
              CROSS JOIN (SELECT DISTINCT symbol FROM orders) s
               LEFT JOIN LATERAL (
-                    SELECT * FROM tr_execution_performance e
+                    SELECT e.slippage_bps, e.latency_ms, e.execution_score FROM tr_execution_performance e
                      WHERE e.venue = v.name AND e.symbol = s.symbol
                      ORDER BY e.created_at DESC
                      LIMIT tr_setting('curation.quality_window')::integer) p ON true
              WHERE v.enabled
              GROUP BY v.name, s.symbol
+        ), effects AS MATERIALIZED (
+            -- Once per distinct symbol, regime, timeframe, session and requested venue:
+            -- the orders of a batch mostly share them.
+            SELECT k.symbol, k.regime, k.timeframe, k.session_bucket, k.requested_venue, e.venue, e.lesson_effect
+              FROM (SELECT DISTINCT o.symbol, o.regime, o.timeframe, o.session_bucket, o.requested_venue FROM orders o) k
+             CROSS JOIN LATERAL tr_lesson_effect(k.symbol, k.regime, k.timeframe, k.session_bucket,
+                                                 (SELECT names FROM enabled), k.requested_venue) e
         )
         SELECT o.id, jsonb_build_object(
             'order', jsonb_build_object('id', o.id, 'source', o.source, 'symbol', o.symbol, 'lifecycle_id', o.lifecycle_id,
@@ -173,8 +181,10 @@ BEGIN
             'venues', (SELECT jsonb_agg(jsonb_build_object('name', v.name, 'adapter', v.adapter, 'params', v.params,
                                                            'quality', q.q, 'lesson_effect', e.lesson_effect) ORDER BY v.name)
                          FROM tr_venues v JOIN quality q ON q.venue = v.name AND q.symbol = o.symbol
-                         LEFT JOIN tr_lesson_effect(o.symbol, o.regime, o.timeframe, o.session_bucket,
-                                                    (SELECT names FROM enabled), o.requested_venue) e ON e.venue = v.name
+                         LEFT JOIN effects e ON e.venue = v.name AND e.symbol IS NOT DISTINCT FROM o.symbol
+                               AND e.regime IS NOT DISTINCT FROM o.regime AND e.timeframe IS NOT DISTINCT FROM o.timeframe
+                               AND e.session_bucket IS NOT DISTINCT FROM o.session_bucket
+                               AND e.requested_venue IS NOT DISTINCT FROM o.requested_venue
                         WHERE v.enabled),
             'lessons', (SELECT coalesce(jsonb_agg(to_jsonb(l)), '[]')
                           FROM tr_match_lessons(o.symbol, o.regime, o.timeframe, o.session_bucket) l))

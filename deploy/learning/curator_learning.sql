@@ -78,36 +78,39 @@ $$;
 COMMENT ON FUNCTION tr_prediction_accuracy(jsonb, numeric, jsonb, numeric) IS
     'How close a curator''s predictions came to the outcome {fill_ratio, slip_bps, latency_ms}, in [0, 1]; for a curator that predicted none of them, 1 - |score - execution_score|.';
 
--- Scores the curators of an execution when its quality row is written or refreshed.
+-- Scores the curators of the executions whose quality rows a statement wrote or
+-- refreshed, in one statement per batch: a row trigger would look the execution up
+-- and insert its curators' rows once per execution.
 CREATE FUNCTION tr_score_curators()
 RETURNS trigger
 LANGUAGE plpgsql SECURITY DEFINER
 SET search_path = pg_catalog, public, pg_temp
 AS $$
-DECLARE
-    v_exec    tr_strand;
-    v_outcome jsonb;
-    v_total   numeric;
 BEGIN
-    SELECT * INTO v_exec FROM tr_strand WHERE id = NEW.execution_id;
-    IF jsonb_typeof(v_exec.lesson_metadata->'curators') IS DISTINCT FROM 'object' THEN
+    -- An upsert fires both triggers, and one of them mostly sees no rows.
+    IF NOT EXISTS (SELECT FROM tr_scored_executions) THEN
         RETURN NULL;
     END IF;
-    v_outcome := jsonb_build_object(
-        'fill_ratio', tr_json_numeric(v_exec.exec_metrics->'filled_qty') / nullif(tr_json_numeric(v_exec.exec_metrics->'order_qty'), 0),
-        'slip_bps', v_exec.exec_metrics->'slip_real_bps',
-        'latency_ms', v_exec.exec_metrics->'latency_ms');
-    SELECT sum(coalesce(tr_json_numeric(c.value->'weight'), 1) * coalesce(tr_json_numeric(c.value->'score'), 0))
-      INTO v_total FROM jsonb_each(v_exec.lesson_metadata->'curators') c;
     INSERT INTO tr_curator_performance AS p (curator_type, execution_id, contribution_score, accuracy_score, learning_metadata)
-    SELECT c.key, NEW.execution_id,
+    SELECT c.key, n.execution_id,
            round(coalesce(coalesce(tr_json_numeric(c.value->'weight'), 1) * coalesce(tr_json_numeric(c.value->'score'), 0)
-                          / nullif(v_total, 0), 0), 4),
-           tr_prediction_accuracy(c.value->'predictions', coalesce(tr_json_numeric(c.value->'score'), 0), v_outcome, NEW.execution_score),
-           jsonb_build_object('predictions', c.value->'predictions', 'outcome', v_outcome, 'score', c.value->'score',
-                              'weight', c.value->'weight', 'venue', NEW.venue, 'symbol', NEW.symbol)
-      FROM jsonb_each(v_exec.lesson_metadata->'curators') c
+                          / nullif(t.total, 0), 0), 4),
+           tr_prediction_accuracy(c.value->'predictions', coalesce(tr_json_numeric(c.value->'score'), 0), o.outcome, n.execution_score),
+           jsonb_build_object('predictions', c.value->'predictions', 'outcome', o.outcome, 'score', c.value->'score',
+                              'weight', c.value->'weight', 'venue', n.venue, 'symbol', n.symbol)
+      FROM tr_scored_executions n
+      JOIN tr_strand s ON s.id = n.execution_id
+     CROSS JOIN LATERAL (SELECT CASE WHEN jsonb_typeof(s.lesson_metadata->'curators') = 'object'
+                                     THEN s.lesson_metadata->'curators' ELSE '{}' END AS curators) x
+     CROSS JOIN LATERAL (SELECT jsonb_build_object(
+                'fill_ratio', tr_json_numeric(s.exec_metrics->'filled_qty') / nullif(tr_json_numeric(s.exec_metrics->'order_qty'), 0),
+                'slip_bps', s.exec_metrics->'slip_real_bps',
+                'latency_ms', s.exec_metrics->'latency_ms') AS outcome) o
+     CROSS JOIN LATERAL (SELECT sum(coalesce(tr_json_numeric(e.value->'weight'), 1) * coalesce(tr_json_numeric(e.value->'score'), 0)) AS total
+                           FROM jsonb_each(x.curators) e) t
+     CROSS JOIN LATERAL jsonb_each(x.curators) c
      WHERE c.key ~ '^[a-z][a-z0-9_]*$'
+     ORDER BY n.execution_id, c.key
     ON CONFLICT (execution_id, curator_type) DO UPDATE
        SET contribution_score = EXCLUDED.contribution_score, accuracy_score = EXCLUDED.accuracy_score,
            learning_metadata = EXCLUDED.learning_metadata
@@ -117,11 +120,15 @@ END
 $$;
 
 COMMENT ON FUNCTION tr_score_curators() IS
-    'Trigger on tr_execution_performance: one tr_curator_performance row per curator recorded in the execution''s lesson_metadata, with its contribution and accuracy.';
+    'Statement trigger on tr_execution_performance: one tr_curator_performance row per curator recorded in each written execution''s lesson_metadata, with its contribution and accuracy.';
 
+-- A transition table serves one event only, hence two triggers.
 CREATE TRIGGER tr_score_curators
-    AFTER INSERT OR UPDATE ON tr_execution_performance
-    FOR EACH ROW EXECUTE FUNCTION tr_score_curators();
+    AFTER INSERT ON tr_execution_performance REFERENCING NEW TABLE AS tr_scored_executions
+    FOR EACH STATEMENT EXECUTE FUNCTION tr_score_curators();
+CREATE TRIGGER tr_score_curators_refreshed
+    AFTER UPDATE ON tr_execution_performance REFERENCING NEW TABLE AS tr_scored_executions
+    FOR EACH STATEMENT EXECUTE FUNCTION tr_score_curators();
 
 -- The one factor c for which clamp(c x raw, floor, cap) averages 1: the fixed point
 -- of clamping the weights and rescaling only the unclamped ones until nothing moves.

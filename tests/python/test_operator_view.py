@@ -82,8 +82,18 @@ def test_the_bench_measures_on_a_tiny_run(db, tmp_path):
         worker.stop()
     assert tps > 0 and lat["n"] == 20 and 0 < lat["p50_ms"] <= lat["p99_ms"] <= lat["max_ms"]
     out = tmp_path / "results.md"
-    text = bench.write_results(out, bench.machine(), ref, tps, lat, "## What limits the pipeline\n\ntest")
+    assert bench.load_history(30) > 0
+    assert db.execute("SELECT count(*) FROM tr_strand WHERE kind = 'execution' AND tags = '{dm:execution_report}'").fetchone()[0] >= 30
+    worker = bench.BenchWorker(str(tmp_path / "worker-history.log"))
+    try:
+        with_history = bench.Pass("30 past orders", bench.pipeline(10, prefix="tinyh", history=True),
+                                  bench.latency(40, 0.25, prefix="tinyhlat", history=True))
+    finally:
+        worker.stop()
+    assert db.execute("SELECT count(*) FROM tr_inbox WHERE id LIKE 'hist-%'").fetchone()[0] == 30
+    text = bench.write_results(out, bench.machine(), ref, [bench.Pass("empty", tps, lat), with_history], 1.0,
+                               "## What limits the pipeline\n\ntest")
     assert out.read_text() == text
-    assert "| pipeline / reference |" in text
+    assert "| pipeline / reference |" in text and "| 30 past orders |" in text
     assert "## Machine and settings" in text and "- fsync:" in text and "| latency p99 |" in text
     db.execute("DROP TABLE IF EXISTS bench_reference_strand")

@@ -5,4 +5,5 @@ SELECT id, lifecycle_id, parent_id, module, kind, symbol, timeframe, session_buc
        monitoring_state, lesson_metadata, tags, created_at, updated_at
   FROM tr_strand WHERE false;
 SELECT 1 / count(*) FROM pg_catalog.pg_indexes WHERE tablename = 'tr_strand' AND indexname = 'tr_strand_tags';
+SELECT 1 / count(*) FROM pg_catalog.pg_indexes WHERE tablename = 'tr_strand' AND indexname = 'tr_strand_recent_executions';
 ROLLBACK;
