@@ -39,6 +39,15 @@ COMMENT ON INDEX tr_strand_lesson_metadata IS
     'jsonb_path_ops: serves containment (@>) queries on lessons, and costs a fraction of the default GIN opclass on every report insert.';
 COMMENT ON INDEX tr_strand_recent_executions IS
     'Addition: the executions of the braid window, read every minute by the braid job; without it the job reads every execution ever reported.';
+CREATE UNIQUE INDEX tr_strand_one_execution_per_order ON tr_strand (decision_id) WHERE kind = 'execution';
+COMMENT ON INDEX tr_strand_one_execution_per_order IS 'Addition: an order never gets a second execution strand.';
+CREATE INDEX tr_strand_active_monitors ON tr_strand (symbol)
+    WHERE kind = 'monitoring' AND monitoring_state->>'status' = 'active';
+COMMENT ON INDEX tr_strand_active_monitors IS 'Addition: the active monitors of a symbol, read on every quote.';
+CREATE UNIQUE INDEX tr_strand_one_monitor_per_order ON tr_strand (decision_id) WHERE kind = 'monitoring';
+COMMENT ON INDEX tr_strand_one_monitor_per_order IS 'Addition: an entry order has at most one monitor.';
+CREATE INDEX tr_strand_lessons ON tr_strand (kind, symbol) WHERE kind IN ('braid', 'meta_braid');
+COMMENT ON INDEX tr_strand_lessons IS 'Addition: the lessons read for every curated batch.';
 COMMENT ON TABLE tr_strand IS
     'The Trader''s strands: execution (one per order, kept current), fill, position, monitoring, braid, meta_braid. Rows tagged dm:execution_report are reports for the Decision Maker.';
 COMMENT ON COLUMN tr_strand.kind IS 'execution | fill | position | monitoring | braid | meta_braid.';

@@ -9,12 +9,6 @@ BEGIN;
 INSERT INTO tr_settings (key, value, description) VALUES
     ('monitor.max_age', 'off', 'Active monitors older than this interval are expired by the monitor job; ''off'' keeps them until their position closes.');
 
-CREATE INDEX tr_strand_active_monitors ON tr_strand (symbol)
-    WHERE kind = 'monitoring' AND monitoring_state->>'status' = 'active';
-COMMENT ON INDEX tr_strand_active_monitors IS 'Addition: the active monitors of a symbol, read on every quote.';
-CREATE UNIQUE INDEX tr_strand_one_monitor_per_order ON tr_strand (decision_id) WHERE kind = 'monitoring';
-COMMENT ON INDEX tr_strand_one_monitor_per_order IS 'Addition: an entry order has at most one monitor.';
-
 -- Opens or resizes the monitor of an entry when its execution strand changes.
 CREATE FUNCTION tr_sync_monitor()
 RETURNS trigger

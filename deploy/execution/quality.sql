@@ -20,4 +20,7 @@ COMMENT ON COLUMN tr_execution_performance.execution_id IS 'The execution strand
 COMMENT ON COLUMN tr_execution_performance.slippage_bps IS 'Realized slippage in bps, positive is cost; clamped to the column''s range.';
 COMMENT ON INDEX tr_execution_performance_venue_symbol IS 'Addition: recent quality per venue and symbol, read by curation.';
 
+CREATE UNIQUE INDEX tr_execution_performance_execution ON tr_execution_performance (execution_id);
+COMMENT ON INDEX tr_execution_performance_execution IS 'Addition: one quality row per execution, refreshed by later fills.';
+
 COMMIT;

@@ -26,11 +26,6 @@ COMMENT ON COLUMN tr_fills.fee IS 'In the quote currency; negative is a rebate.'
 COMMENT ON COLUMN tr_fills.fee_charged IS 'The fee as the venue charged it, in its own currency, when that differs: {cost, currency}.';
 COMMENT ON COLUMN tr_fills.strand_id IS 'The fill strand written for it in tr_strand.';
 
-CREATE UNIQUE INDEX tr_strand_one_execution_per_order ON tr_strand (decision_id) WHERE kind = 'execution';
-COMMENT ON INDEX tr_strand_one_execution_per_order IS 'Addition: an order never gets a second execution strand.';
-CREATE UNIQUE INDEX tr_execution_performance_execution ON tr_execution_performance (execution_id);
-COMMENT ON INDEX tr_execution_performance_execution IS 'Addition: one quality row per execution, refreshed by later fills.';
-
 -- execution_score in [0, 1]:
 --   0.5 x slippage score  (1 at 0 bps or better, falling linearly to 0 at 50 bps of cost)
 -- + 0.2 x latency score   (1 at 0 ms, falling linearly to 0 at 5000 ms)

@@ -73,9 +73,6 @@ $$;
 
 COMMENT ON FUNCTION tr_working_orders(text[]) IS 'Orders working at the given venues (all when NULL), with their last reported status and fills.';
 
-CREATE INDEX tr_inbox_working ON tr_inbox (created_at) WHERE state = 'working';
-COMMENT ON INDEX tr_inbox_working IS 'Orders resting at venues, followed by the worker every poll.';
-
 REVOKE EXECUTE ON FUNCTION tr_record_intents(text, jsonb), tr_working_orders(text[]) FROM PUBLIC;
 GRANT EXECUTE ON FUNCTION tr_record_intents(text, jsonb), tr_working_orders(text[]) TO tr_worker;
 

@@ -63,6 +63,9 @@ CREATE INDEX tr_inbox_source ON tr_inbox (source_id);
 CREATE INDEX tr_inbox_attempts ON tr_inbox (claim_count) WHERE state IN ('pending', 'claimed');
 COMMENT ON INDEX tr_inbox_attempts IS 'The orders out of attempts, looked for by every claim without reading the whole backlog.';
 
+CREATE INDEX tr_inbox_working ON tr_inbox (created_at) WHERE state = 'working';
+COMMENT ON INDEX tr_inbox_working IS 'Orders resting at venues, followed by the worker every poll.';
+
 COMMENT ON TABLE tr_inbox IS
     'Orders: one row per order the Trader executes, its work-item state and its typed order state. The id is the client order id at the venue.';
 COMMENT ON COLUMN tr_inbox.id IS 'The decision''s id for a decision; a new ULID for an exit order made by a monitor.';

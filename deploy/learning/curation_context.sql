@@ -14,9 +14,6 @@ INSERT INTO tr_settings (key, value, description) VALUES
     ('curation.plugins', '', 'Comma-separated plug-in curators the worker loads (module:factory), beside the three built in.'),
     ('curation.quality_window', '50', 'How many recent executions per venue and symbol make a venue''s recent quality.');
 
-CREATE INDEX tr_strand_lessons ON tr_strand (kind, symbol) WHERE kind IN ('braid', 'meta_braid');
-COMMENT ON INDEX tr_strand_lessons IS 'Addition: the lessons read for every curated batch.';
-
 -- One rule for whether a lesson is in force, used wherever lessons are read.
 CREATE FUNCTION tr_lesson_in_force(p_lesson jsonb, p_now timestamptz)
 RETURNS boolean

@@ -20,13 +20,6 @@ INSERT INTO tr_settings (key, value, description) VALUES
     ('weights.cap', '3.0', 'No curator''s weight rises above this; the weights still average 1 while floor <= 1 <= cap.'),
     ('weights.evidence_scale', '50', 'Confidence = 1 - exp(-performance rows seen / this).');
 
-ALTER TABLE tr_curator_performance ADD COLUMN weighed_at timestamptz;
-COMMENT ON COLUMN tr_curator_performance.weighed_at IS 'Addition: when the weight update counted this row; NULL until then. Each row counts once.';
-CREATE UNIQUE INDEX tr_curator_performance_once ON tr_curator_performance (execution_id, curator_type);
-COMMENT ON INDEX tr_curator_performance_once IS 'Addition: one row per curator per execution, refreshed while not yet weighed.';
-CREATE INDEX tr_curator_performance_unweighed ON tr_curator_performance (curator_type) WHERE weighed_at IS NULL;
-COMMENT ON INDEX tr_curator_performance_unweighed IS 'Addition: what the next weight update reads.';
-
 CREATE TABLE tr_curator_weight_history (
     id                 text PRIMARY KEY DEFAULT tr_ulid(),
     curator_type       text NOT NULL,

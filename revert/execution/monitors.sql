@@ -7,7 +7,5 @@ DROP FUNCTION tr_monitor_market_update();
 DROP FUNCTION tr_evaluate_monitors(text);
 DROP TRIGGER tr_sync_monitor ON tr_strand;
 DROP FUNCTION tr_sync_monitor();
-DROP INDEX tr_strand_one_monitor_per_order;
-DROP INDEX tr_strand_active_monitors;
 DELETE FROM tr_settings WHERE key = 'monitor.max_age';
 COMMIT;

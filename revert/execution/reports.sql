@@ -17,7 +17,5 @@ DROP FUNCTION tr_parse_fill(jsonb);
 DROP FUNCTION tr_json_timestamp(jsonb);
 DROP FUNCTION tr_slippage_bps(text, numeric, numeric);
 DROP FUNCTION tr_execution_score(numeric, numeric, numeric);
-DROP INDEX tr_execution_performance_execution;
-DROP INDEX tr_strand_one_execution_per_order;
 DROP TABLE tr_fills;
 COMMIT;

@@ -6,6 +6,5 @@ DROP FUNCTION tr_lesson_effect(text, text, text, text, text[], text, timestamptz
 DROP AGGREGATE tr_product(numeric);
 DROP FUNCTION tr_match_lessons(text, text, text, text, timestamptz);
 DROP FUNCTION tr_lesson_in_force(jsonb, timestamptz);
-DROP INDEX tr_strand_lessons;
 DELETE FROM tr_settings WHERE key IN ('curation.threshold', 'curation.timeout_ms', 'curation.plugins', 'curation.quality_window');
 COMMIT;

@@ -9,8 +9,5 @@ DROP TRIGGER tr_score_curators ON tr_execution_performance;
 DROP FUNCTION tr_score_curators();
 DROP FUNCTION tr_prediction_accuracy(jsonb, numeric, jsonb, numeric);
 DROP TABLE tr_curator_weight_history;
-DROP INDEX tr_curator_performance_unweighed;
-DROP INDEX tr_curator_performance_once;
-ALTER TABLE tr_curator_performance DROP COLUMN weighed_at;
 DELETE FROM tr_settings WHERE key IN ('weights.learning_rate', 'weights.floor', 'weights.cap', 'weights.evidence_scale');
 COMMIT;
