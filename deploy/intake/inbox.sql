@@ -108,15 +108,19 @@ RETURNS text
 LANGUAGE plpgsql IMMUTABLE
 AS $$
 BEGIN
-    RETURN (
-        SELECT coalesce(
-            (SELECT format('%s: longer than %s characters', f.name, f.max)
-               FROM (VALUES ('id', p_id, 128), ('lifecycle_id', p_lifecycle_id, 128), ('symbol', p_symbol, 64),
-                            ('timeframe', p_timeframe, 64), ('session_bucket', p_session_bucket, 64),
-                            ('regime', p_regime, 64), ('kind', p_kind, 32), ('module', p_module, 32)) f(name, value, max)
-              WHERE length(f.value) > f.max LIMIT 1),
-            CASE WHEN cardinality(p_tags) > 32 THEN format('tags: %s tags, at most 32', cardinality(p_tags))
-                 WHEN EXISTS (SELECT FROM unnest(p_tags) t WHERE length(t) > 64) THEN 'tags: a tag longer than 64 characters' END));
+    -- Plain comparisons before any query: this runs in every Decision Maker insert.
+    RETURN CASE
+        WHEN length(p_id) > 128 THEN 'id: longer than 128 characters'
+        WHEN length(p_lifecycle_id) > 128 THEN 'lifecycle_id: longer than 128 characters'
+        WHEN length(p_symbol) > 64 THEN 'symbol: longer than 64 characters'
+        WHEN length(p_timeframe) > 64 THEN 'timeframe: longer than 64 characters'
+        WHEN length(p_session_bucket) > 64 THEN 'session_bucket: longer than 64 characters'
+        WHEN length(p_regime) > 64 THEN 'regime: longer than 64 characters'
+        WHEN length(p_kind) > 32 THEN 'kind: longer than 32 characters'
+        WHEN length(p_module) > 32 THEN 'module: longer than 32 characters'
+        WHEN cardinality(p_tags) > 32 THEN format('tags: %s tags, at most 32', cardinality(p_tags))
+        ELSE (SELECT 'tags: a tag longer than 64 characters' FROM unnest(p_tags) t WHERE length(t) > 64 LIMIT 1)
+        END;
 END
 $$;
 
