@@ -45,6 +45,13 @@ max_worker_processes = 16
 CONF
         echo "db: initialized $DB_DIR"
     fi
+    # The cluster keeps the port it was made with: a different DB_PORT would point
+    # every other target at a server that is not there.
+    made_port=$(sed -n "s/^port = \([0-9]*\).*/\1/p" "$DB_DIR/postgresql.conf" | tail -1)
+    if [ -n "$made_port" ] && [ "$made_port" != "$DB_PORT" ]; then
+        echo "db: the cluster in $DB_DIR listens on port $made_port, not DB_PORT=$DB_PORT; use DB_PORT=$made_port, or DB_DIR=... for a second cluster" >&2
+        exit 2
+    fi
     if server "$PGBIN/pg_ctl" -D "$DB_DIR" status >/dev/null 2>&1; then
         echo "db: already running on localhost:$DB_PORT ($DB_DIR)"
     else

@@ -124,6 +124,7 @@ def test_the_worker_reconnects_after_a_database_restart(db, start_worker):
     wait_for(lambda: all_done(db, [before]))
     db.close()
     subprocess.run(["pg_ctlcluster", os.environ["PGVERSION"], "regress", "restart", "-m", "fast"], check=True)
+    wait_for(lambda: subprocess.run(["pg_isready", "-q"]).returncode == 0, timeout=60)
     with connect(autocommit=True) as again:
         [after] = decide(again, 1, "RS-A", {"side": "buy", "qty": "1"}, prefix="A")
         wait_for(lambda: all_done(again, [after]), timeout=30)
