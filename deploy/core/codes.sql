@@ -76,6 +76,8 @@ INSERT INTO tr_reason_codes (code, applies, stage, meaning) VALUES
     ('UNKNOWN_AT_VENUE',       'order', 'venue',     'the order may be at the venue but cannot be looked up; never resent; an operator must check it at the exchange'),
     ('INVALID_VENUE_REPORT',   'order', 'report',    'the venue''s answer could not be recorded (a fill that contradicts an earlier one, over-fills the order, or is not a valid number); detail says why'),
     ('PROCESSING_ERROR',       'order', 'worker',    'handling the order failed inbox.max_attempts times; detail holds the last error; listed in tr_dead_letters'),
+    ('CANCELLED_BY_OPERATOR',  'order', 'operator',  'an operator asked for the cancel (tr_request_cancel, trader orders cancel); the worker cancelled it at the venue; the why is in tr_operator_actions'),
+    ('NEVER_PLACED',           'order', 'operator',  'an order failed UNKNOWN_AT_VENUE that an operator found was never placed at the exchange (trader orders resolve --never-placed); not resent'),
     ('MISSING_SYMBOL',         'input', 'market data', 'the quote names no symbol (row column or market_data.symbol)'),
     ('INVALID_SYMBOL',         'input', 'market data', 'the symbol is longer than 64 characters'),
     ('INVALID_MARKET_DATA',    'input', 'market data', 'market_data is not a JSON object'),

@@ -84,7 +84,7 @@ AS $$
 BEGIN
     IF current_setting('cron.database_name', true) IS DISTINCT FROM current_database() THEN
         RAISE WARNING 'pg_cron is not available in database %: job % is not scheduled', current_database(), p_name
-            USING HINT = format('Load pg_cron with cron.database_name set to this database and redeploy, or run %L with cron.schedule_in_database from the cron database.', p_command);
+            USING HINT = format('Load pg_cron with cron.database_name set to this database, then run trader jobs schedule (SELECT * FROM tr_schedule_jobs()), or run %L with cron.schedule_in_database from the cron database.', p_command);
         RETURN false;
     END IF;
     IF NOT EXISTS (SELECT FROM pg_extension WHERE extname = 'pg_cron') THEN
