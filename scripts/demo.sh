@@ -25,3 +25,5 @@ cleanup() {
 trap cleanup EXIT
 
 .venv/bin/trader demo --duration "${DEMO_DURATION:-20}" --rate "${DEMO_RATE:-20}" --symbols "${DEMO_SYMBOLS:-3}"
+tca_report=${TMPDIR:-/tmp}/trader-tca.html
+.venv/bin/trader tca --since 1h --html "$tca_report" >/dev/null && echo "TCA report: $tca_report"

@@ -1,24 +1,8 @@
 -- Deploy trader:ops/job_schedule
 -- The jobs are scheduled when their changes deploy, but only where pg_cron is loaded
 -- for this database; loaded later, a redeploy does nothing (sqitch has nothing to
--- deploy). The jobs are rows here, so they can be scheduled at any time after.
+-- deploy). Every job is a row of tr_jobs, so they can be scheduled at any time after.
 BEGIN;
-
-CREATE TABLE tr_jobs (
-    name     text PRIMARY KEY CHECK (name LIKE 'trader-%'),
-    schedule text NOT NULL,
-    command  text NOT NULL
-);
-
-COMMENT ON TABLE tr_jobs IS
-    'The Trader''s pg_cron jobs as their changes schedule them, so tr_schedule_jobs can schedule them after the fact (pg_cron loaded after the deploy).';
-
-INSERT INTO tr_jobs (name, schedule, command) VALUES
-    ('trader-sweep-leases',      '* * * * *',   'SELECT tr_sweep_expired_leases()'),
-    ('trader-expire-monitors',   '*/5 * * * *', 'SELECT tr_expire_monitors()'),
-    ('trader-purge-job-history', '17 3 * * *',  'SELECT tr_purge_job_history()'),
-    ('trader-curator-weights',   '* * * * *',   'SELECT tr_update_curator_weights()'),
-    ('trader-form-braids',       '* * * * *',   'SELECT tr_form_braids()');
 
 CREATE FUNCTION tr_schedule_jobs(p_why text DEFAULT NULL)
 RETURNS TABLE (job text, schedule text, scheduled boolean)
@@ -40,6 +24,5 @@ COMMENT ON FUNCTION tr_schedule_jobs(text) IS
 
 REVOKE EXECUTE ON FUNCTION tr_schedule_jobs(text) FROM PUBLIC;
 GRANT EXECUTE ON FUNCTION tr_schedule_jobs(text) TO tr_operator;
-GRANT SELECT ON tr_jobs TO tr_worker, tr_inspector;
 
 COMMIT;

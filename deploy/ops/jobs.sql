@@ -73,15 +73,29 @@ COMMENT ON FUNCTION tr_purge_job_history(timestamptz) IS
 REVOKE EXECUTE ON FUNCTION tr_sweep_expired_leases(timestamptz), tr_expire_monitors(timestamptz),
                            tr_purge_job_history(timestamptz) FROM PUBLIC;
 
+-- Every job of the module is a row here, written by the change that makes the job,
+-- so the jobs can be scheduled again at any time (trader jobs schedule).
+CREATE TABLE tr_jobs (
+    name     text PRIMARY KEY CHECK (name LIKE 'trader-%'),
+    schedule text NOT NULL,
+    command  text NOT NULL
+);
+
+COMMENT ON TABLE tr_jobs IS
+    'The Trader''s pg_cron jobs, one row each, recorded by tr_schedule_job whether or not pg_cron could schedule it then.';
+GRANT SELECT ON tr_jobs TO tr_worker, tr_inspector;
+
 -- pg_cron lives in one database of the cluster (cron.database_name). Deployed there,
 -- jobs are scheduled by name (a redeploy updates, never duplicates); deployed
--- elsewhere, the module works and the deploy says how to schedule them.
+-- elsewhere, the module works and the deploy says how to schedule them later.
 CREATE FUNCTION tr_schedule_job(p_name text, p_schedule text, p_command text)
 RETURNS boolean
 LANGUAGE plpgsql
 SET search_path = pg_catalog, public, pg_temp
 AS $$
 BEGIN
+    INSERT INTO tr_jobs (name, schedule, command) VALUES (p_name, p_schedule, p_command)
+    ON CONFLICT (name) DO UPDATE SET schedule = EXCLUDED.schedule, command = EXCLUDED.command;
     IF current_setting('cron.database_name', true) IS DISTINCT FROM current_database() THEN
         RAISE WARNING 'pg_cron is not available in database %: job % is not scheduled', current_database(), p_name
             USING HINT = format('Load pg_cron with cron.database_name set to this database, then run trader jobs schedule (SELECT * FROM tr_schedule_jobs()), or run %L with cron.schedule_in_database from the cron database.', p_command);
@@ -105,13 +119,14 @@ LANGUAGE plpgsql
 SET search_path = pg_catalog, public, pg_temp
 AS $$
 BEGIN
+    DELETE FROM tr_jobs WHERE name = p_name;
     IF to_regclass('cron.job') IS NOT NULL THEN
         PERFORM cron.unschedule(jobid) FROM cron.job WHERE jobname = p_name AND database = current_database();
     END IF;
 END
 $$;
 
-COMMENT ON FUNCTION tr_unschedule_job(text) IS 'Removes this database''s pg_cron job of that name, if any; other jobs are untouched.';
+COMMENT ON FUNCTION tr_unschedule_job(text) IS 'Removes this database''s pg_cron job of that name, if any, and its row in tr_jobs; other jobs are untouched.';
 
 REVOKE EXECUTE ON FUNCTION tr_schedule_job(text, text, text), tr_unschedule_job(text) FROM PUBLIC;
 

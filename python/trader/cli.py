@@ -77,6 +77,10 @@ def main(argv: list[str] | None = None) -> int:
     demo.add_argument("--symbols", type=int, default=3, help="how many symbols (default 3)")
     demo.set_defaults(func=_demo)
 
+    from trader import operator, tca
+    operator.register(sub)
+    tca.register(sub)
+
     args = parser.parse_args(argv)
     if getattr(args, "batch_size", 1) < 1:
         parser.error("--batch-size must be at least 1")

@@ -338,7 +338,8 @@ class Worker:
                     answer = venue.cancel(order.order_id, order.symbol, order.venue_order_id)
                     if answer is not None and answer.status == "cancelled":
                         answer.reason = to_cancel[order.order_id]
-                        answer.detail = "cancelled because trading was halted"
+                        # The reason (a halt, an operator's request) says why; the database decided it.
+                        answer.detail = f"cancelled at the venue by the Trader ({answer.reason})"
                 elif order.venue in due:
                     answer = venue.query(order.order_id, order.symbol, order.venue_order_id)
                 else:

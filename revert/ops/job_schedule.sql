@@ -4,6 +4,5 @@ BEGIN;
 
 DELETE FROM tr_operator_actions WHERE action = 'schedule_jobs';
 DROP FUNCTION tr_schedule_jobs(text);
-DROP TABLE tr_jobs;
 
 COMMIT;
