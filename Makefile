@@ -45,5 +45,5 @@ status: setup ## trader status against the local database
 bench: setup ## Throughput and latency against the database's own INSERT+NOTIFY rate; writes bench/results.md
 	@bench/run.sh
 
-docs: setup ## Remake the README's tables of statuses and reason codes from the local database (deployed)
-	@DATABASE_URL=postgresql://postgres@localhost:$(DB_PORT)/$(DB_NAME) .venv/bin/python scripts/readme_tables.py
+docs: setup ## Remake the docs' tables of statuses and reason codes (README.md, docs/*.md) from the local database (deployed)
+	@DATABASE_URL=postgresql://postgres@localhost:$(DB_PORT)/$(DB_NAME) .venv/bin/python scripts/readme_tables.py README.md docs/*.md

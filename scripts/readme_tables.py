@@ -1,11 +1,12 @@
-"""The README's tables of order statuses and reason codes, made from the rows that
-define them (tr_statuses, tr_reason_codes), so the docs and the code cannot drift.
+"""The docs' tables of order statuses and reason codes, made from the rows that define
+them (tr_statuses, tr_reason_codes), so the docs and the code cannot drift.
 
-    .venv/bin/python scripts/readme_tables.py [--check] [README.md]
+    .venv/bin/python scripts/readme_tables.py [--check] [FILE.md ...]
 
-rewrites the text between the README's `<!-- table:NAME -->` and `<!-- /table:NAME -->`
-markers from a deployed database (libpq environment, or DATABASE_URL); with --check it
-changes nothing and exits 1 when the README is out of date.
+rewrites the text between `<!-- table:NAME -->` and `<!-- /table:NAME -->` markers
+from a deployed database (libpq environment, or DATABASE_URL). The files are
+README.md and docs/*.md unless named; every table's markers must be in exactly one of
+them. With --check it changes nothing and exits 1 when a file is out of date.
 """
 
 from __future__ import annotations
@@ -16,6 +17,8 @@ import sys
 from pathlib import Path
 
 import psycopg
+
+ROOT = Path(__file__).resolve().parent.parent
 
 QUERIES = {
     "statuses": ("| status | final | meaning |\n|---|---|---|\n",
@@ -31,32 +34,51 @@ QUERIES = {
 }
 
 
+def doc_files() -> list[Path]:
+    """The files that may hold tables: the README and the reference in docs/."""
+    return [ROOT / "README.md", *sorted((ROOT / "docs").glob("*.md"))]
+
+
 def tables(conn: psycopg.Connection) -> dict[str, str]:
     return {name: head + "\n".join(r[0] for r in conn.execute(sql).fetchall()) + "\n"
             for name, (head, sql) in QUERIES.items()}
 
 
-def render(readme: str, made: dict[str, str]) -> str:
+def _pattern(name: str) -> re.Pattern[str]:
+    return re.compile(rf"(<!-- table:{re.escape(name)} -->\n).*?(<!-- /table:{re.escape(name)} -->)", re.S)
+
+
+def render(text: str, made: dict[str, str]) -> str:
+    """The text with every table whose markers it holds remade; tables it lacks are left alone."""
     for name, table in made.items():
-        pattern = re.compile(rf"(<!-- table:{name} -->\n).*?(<!-- /table:{name} -->)", re.S)
-        if not pattern.search(readme):
-            raise SystemExit(f"readme_tables: the README has no <!-- table:{name} --> ... <!-- /table:{name} --> markers")
-        readme = pattern.sub(lambda m: m.group(1) + table + m.group(2), readme)
-    return readme
+        text = _pattern(name).sub(lambda m: m.group(1) + table + m.group(2), text)
+    return text
+
+
+def render_files(texts: dict[Path, str], made: dict[str, str]) -> dict[Path, str]:
+    """Each file's text remade; raises SystemExit unless every table is in exactly one file."""
+    for name in made:
+        holders = [path for path, text in texts.items() if _pattern(name).search(text)]
+        if len(holders) != 1:
+            where = ", ".join(str(p.relative_to(ROOT) if p.is_relative_to(ROOT) else p) for p in holders) or "none"
+            raise SystemExit(f"readme_tables: <!-- table:{name} --> ... <!-- /table:{name} --> must be in exactly one "
+                             f"file; found in: {where}")
+    return {path: render(text, made) for path, text in texts.items()}
 
 
 def main(argv: list[str]) -> int:
     check = "--check" in argv
-    paths = [a for a in argv if not a.startswith("--")]
-    path = Path(paths[0] if paths else Path(__file__).resolve().parent.parent / "README.md")
+    paths = [Path(a) for a in argv if not a.startswith("--")] or doc_files()
+    texts = {path: path.read_text() for path in paths}
     with psycopg.connect(os.environ.get("DATABASE_URL", "")) as conn:
-        made = render(path.read_text(), tables(conn))
-    if made == path.read_text():
-        return 0
+        made = render_files(texts, tables(conn))
+    stale = [path for path in paths if made[path] != texts[path]]
     if check:
-        print(f"readme_tables: {path} is out of date; run: make docs", file=sys.stderr)
-        return 1
-    path.write_text(made)
+        for path in stale:
+            print(f"readme_tables: {path} is out of date; run: make docs", file=sys.stderr)
+        return 1 if stale else 0
+    for path in stale:
+        path.write_text(made[path])
     return 0
 
 

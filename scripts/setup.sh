@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Installs what the module needs, and only what is missing: Debian packages for
 # PostgreSQL 15, pgTAP, pg_cron and sqitch, and a Python venv with the python/
-# package. Quick when everything is there.
+# package at the versions of python/constraints.txt (the tested ones). Quick when
+# everything is there.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -34,9 +35,9 @@ if [ ! -x "$venv/bin/python" ]; then
     echo "setup: creating $venv"
     python3 -m venv "$venv"
 fi
-if [ ! -f "$stamp" ] || [ python/pyproject.toml -nt "$stamp" ]; then
+if [ ! -f "$stamp" ] || [ python/pyproject.toml -nt "$stamp" ] || [ python/constraints.txt -nt "$stamp" ]; then
     echo "setup: installing the python/ package into $venv"
     "$venv/bin/python" -m pip install -q --upgrade pip
-    "$venv/bin/python" -m pip install -q -e './python[test]'
+    "$venv/bin/python" -m pip install -q -c python/constraints.txt -e './python[test]'
     touch "$stamp"
 fi
