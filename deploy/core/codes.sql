@@ -1,8 +1,8 @@
 -- Deploy trader:core/codes
 -- Order statuses and reason codes, defined once. Every status a report carries is a
 -- value of tr_order_status; every reason the Trader writes (on an order or on input it
--- did not apply) is a row of tr_reason_codes, and the README's tables are made from
--- these rows (scripts/reason_codes.sh), so the code and the docs cannot drift.
+-- did not apply) is a row of tr_reason_codes, and the tables in docs/orders.md are
+-- made from these rows (make docs), so the code and the docs cannot drift.
 BEGIN;
 
 CREATE TYPE tr_order_status AS ENUM

@@ -51,7 +51,7 @@ CREATE INDEX tr_unapplied_input_time ON tr_unapplied_input (created_at DESC);
 COMMENT ON TABLE tr_unapplied_input IS
     'Peer input the Trader could not use (a bad quote, a bad risk update), with a stable reason code. The peer''s insert still succeeded.';
 COMMENT ON COLUMN tr_unapplied_input.reason IS
-    'Stable code, e.g. MISSING_SYMBOL, MISSING_PRICE, INVALID_PRICE, CROSSED_QUOTE, STALE_QUOTE, MARK_OUT_OF_RANGE (see README).';
+    'Stable code, e.g. MISSING_SYMBOL, MISSING_PRICE, INVALID_PRICE, CROSSED_QUOTE, STALE_QUOTE, MARK_OUT_OF_RANGE (see tr_reason_codes and docs/orders.md).';
 
 CREATE FUNCTION tr_record_unapplied(p_source_table text, p_strand_id text, p_symbol text,
                                     p_reason text, p_detail text, p_payload jsonb)

@@ -21,7 +21,7 @@ $$;
 COMMENT ON FUNCTION tr_effective_risk(text) IS
     'Trading state and limits for a symbol: the stricter of its own scope and the global one; active and unlimited when neither exists.';
 
--- The risk checks of a typed order, in the order the README lists them.
+-- The risk checks of a typed order, in the order tr_reason_codes (and docs/orders.md) lists them.
 CREATE FUNCTION tr_risk_check(p_symbol text, p_side text, p_qty numeric, p_limit_px numeric, p_reduce_only boolean,
                               OUT reason text, OUT detail text)
 LANGUAGE plpgsql STABLE
