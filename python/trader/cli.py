@@ -48,6 +48,8 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="trader", description="Trader Module sidecar.")
     parser.add_argument("--version", action="version", version=f"%(prog)s {_version()}")
     parser.add_argument("--log-level", default="info", choices=["debug", "info", "warning", "error"])
+    parser.add_argument("--log-format", choices=["json", "text"],
+                        help="json lines (the worker's default) or text for terminals (the other commands' default)")
     sub = parser.add_subparsers(dest="command", required=True)
 
     worker = sub.add_parser("worker", help="claim orders, check, curate, submit to venues, report",
@@ -62,6 +64,8 @@ def main(argv: list[str] | None = None) -> int:
     worker.add_argument("--no-listen", action="store_true", help="poll only, without LISTEN")
     worker.add_argument("--curators", help="comma-separated plug-in curators (package.module:factory), "
                                            "beside the curation.plugins setting")
+    worker.add_argument("--log-format", choices=["json", "text"], default=argparse.SUPPRESS,
+                        help="json lines (default) or text for terminals")
     worker.set_defaults(func=_worker)
 
     status = sub.add_parser("status", help="pipeline, positions and PnL, execution quality, input not applied")
@@ -88,7 +92,7 @@ def main(argv: list[str] | None = None) -> int:
         parser.error("--poll-interval must be positive")
     if getattr(args, "rate", 1) <= 0 or getattr(args, "duration", 1) <= 0 or getattr(args, "symbols", 1) < 1:
         parser.error("--rate and --duration must be positive, --symbols at least 1")
-    log.setup(args.log_level)
+    log.setup(args.log_level, args.log_format or ("json" if args.command == "worker" else "text"))
     return args.func(args)
 
 
