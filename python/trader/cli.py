@@ -3,9 +3,18 @@
 from __future__ import annotations
 
 import argparse
+import logging
 import sys
 
+import psycopg
+
 from trader import log
+from trader.db import ConfigurationError, configuration_error, error_message
+
+# Exit codes: what no retry can fix (configuration), and anything else that stopped
+# the command (the database refused the action, the server is unreachable).
+EXIT_FAILED = 1
+EXIT_CONFIGURATION = 2
 
 
 def _worker(args: argparse.Namespace) -> int:
@@ -42,6 +51,37 @@ def _version() -> str:
         return version("trader-module")
     except PackageNotFoundError:  # run from a source tree that was never installed
         return "unknown"
+
+
+def _failure(exc: BaseException) -> tuple[str, int]:
+    """The one line and the exit code for an error that ended a command."""
+    if isinstance(exc, ConfigurationError):
+        return exc.one_line(), EXIT_CONFIGURATION
+    if isinstance(exc, psycopg.Error):
+        config = configuration_error(exc)
+        if config is not None:
+            return config.one_line(), EXIT_CONFIGURATION
+        line = f"database error: {error_message(exc)}"
+        if exc.sqlstate:
+            line += f" (SQLSTATE {exc.sqlstate})"
+        if exc.pgresult is not None and exc.diag.message_hint:
+            line += f" hint: {exc.diag.message_hint}"
+        return " ".join(line.split()), EXIT_FAILED
+    return f"unexpected error: {type(exc).__name__}: {' '.join(str(exc).split())}", EXIT_FAILED
+
+
+def _run(args: argparse.Namespace) -> int:
+    """Runs the command; any error ends it with one line on stderr and a non-zero exit,
+    never a traceback (unless --log-level debug asks for one)."""
+    try:
+        return int(args.func(args))
+    except KeyboardInterrupt:
+        return 130
+    except Exception as exc:
+        line, code = _failure(exc)
+        logging.getLogger("trader").debug("command_failed", exc_info=exc)
+        print(f"trader: {line}", file=sys.stderr, flush=True)
+        return code
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -81,6 +121,7 @@ def main(argv: list[str] | None = None) -> int:
     demo.add_argument("--symbols", type=int, default=3, help="how many symbols (default 3)")
     demo.set_defaults(func=_demo)
 
+    # Commands defined in their own modules: each adds its subparser with register(sub).
     from trader import operator, tca
     operator.register(sub)
     tca.register(sub)
@@ -93,7 +134,7 @@ def main(argv: list[str] | None = None) -> int:
     if getattr(args, "rate", 1) <= 0 or getattr(args, "duration", 1) <= 0 or getattr(args, "symbols", 1) < 1:
         parser.error("--rate and --duration must be positive, --symbols at least 1")
     log.setup(args.log_level, args.log_format or ("json" if args.command == "worker" else "text"))
-    return args.func(args)
+    return _run(args)
 
 
 if __name__ == "__main__":

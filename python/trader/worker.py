@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import logging
 import os
+import random
 import signal
 import socket
 import time
@@ -19,7 +20,7 @@ import psycopg
 from trader import store
 from trader.curation import Curated, LessonEnhancedCuration
 from trader.curators import builtin_curators, load_plugin
-from trader.db import connect
+from trader.db import ConfigurationError, configuration_error, connect, error_message, is_transient
 from trader.listener import Listener
 from trader.log import event
 from trader.store import WorkItem
@@ -28,6 +29,9 @@ from trader.venues import Venue, VenueAnswer, VenueOrder, VenueUnavailable, open
 log = logging.getLogger("trader.worker")
 
 MAX_BACKOFF = 5.0
+# The newest function the worker calls: a database without it has the module
+# missing, or older than this worker.
+REQUIRED_FUNCTION = "tr_claim_batch(text,integer,text[])"
 
 
 @dataclass
@@ -77,6 +81,25 @@ class _Stages:
         self._mark = now
 
 
+class Backoff:
+    """Exponential backoff with jitter: the ceiling doubles up to MAX_BACKOFF, and the
+    wait is drawn from its upper half, so that workers which lost the same server do
+    not all come back at the same instant, nor hammer it while it starts."""
+
+    def __init__(self, base: float = 0.2, cap: float = MAX_BACKOFF) -> None:
+        self.base = base
+        self.cap = cap
+        self._attempt = 0
+
+    def reset(self) -> None:
+        self._attempt = 0
+
+    def next(self) -> float:
+        ceiling = min(self.cap, self.base * 2 ** self._attempt)
+        self._attempt += 1
+        return round(random.uniform(ceiling / 2, ceiling), 3)
+
+
 class Worker:
     def __init__(self, config: WorkerConfig) -> None:
         self.config = config
@@ -99,11 +122,13 @@ class Worker:
     def _ensure_connected(self) -> psycopg.Connection:
         if self._conn is None or self._conn.closed:
             self._conn = self._connect()
+            self._check_module(self._conn)
             self._listener.open()
             if not self._venues:
                 self._venues = open_venues(self._conn, self.config.venues, self._connect)
                 if not self._venues:
-                    raise ValueError("no enabled venue in tr_venues")
+                    raise ConfigurationError("no venue", "no enabled venue in tr_venues",
+                                             "enable one: UPDATE tr_venues SET enabled WHERE name = '...'")
             if self._curation is None:
                 self._curation = self._build_curation(self._conn)
             self._submit_lease_s = self._conn.execute(
@@ -111,16 +136,39 @@ class Worker:
             event(log, "connected", worker_id=self.config.worker_id, venues=sorted(self._venues))
         return self._conn
 
+    @staticmethod
+    def _check_module(conn: psycopg.Connection) -> None:
+        database, present, allowed = conn.execute(
+            "SELECT current_database(), to_regprocedure(%(f)s) IS NOT NULL, "
+            "to_regprocedure(%(f)s) IS NOT NULL AND has_function_privilege(to_regprocedure(%(f)s), 'EXECUTE')",
+            {"f": REQUIRED_FUNCTION}).fetchone()
+        if not present:
+            raise ConfigurationError(
+                "the Trader module is not deployed", f"database {database} has no {REQUIRED_FUNCTION}: the module "
+                "is missing or older than this worker", f"deploy it: sqitch deploy --verify db:pg://<user>@<host>/{database}")
+        if not allowed:
+            raise ConfigurationError("the database role lacks a privilege", f"{conn.info.user} may not execute "
+                                     f"{REQUIRED_FUNCTION}", "connect as tr_worker, or a role granted tr_worker")
+
     def _build_curation(self, conn: psycopg.Connection) -> LessonEnhancedCuration:
         specs = [p for p in store.setting(conn, "curation.plugins").split(",") if p.strip()]
         specs += self.config.curators or []
-        curators = builtin_curators() + [load_plugin(spec) for spec in specs]
+        curators = builtin_curators() + [self._plugin(spec) for spec in specs]
         for curator in curators:
             store.register_curator(conn, curator.name)
         event(log, "curators", names=[c.name for c in curators])
         return LessonEnhancedCuration(curators, self._venues, store.setting(conn, "worker.default_venue"),
                                       threshold=float(store.setting(conn, "curation.threshold")),
                                       timeout_s=float(store.setting(conn, "curation.timeout_ms")) / 1000)
+
+    @staticmethod
+    def _plugin(spec: str) -> Any:
+        try:
+            return load_plugin(spec)
+        except Exception as exc:  # whatever the plug-in's import or factory raised
+            raise ConfigurationError("curator plug-in cannot be loaded", f"{spec.strip()}: {type(exc).__name__}: {exc}",
+                                     "check --curators and the curation.plugins setting (package.module:factory, "
+                                     "importable by the worker's Python)") from exc
 
     def _close(self) -> None:
         for closer in [self._listener.close, *(v.close for v in self._venues.values())]:
@@ -140,34 +188,56 @@ class Worker:
         self.stopping = True
 
     def run(self) -> int:
+        """Works until SIGTERM or SIGINT (exit 0). Transient errors are retried; a
+        ConfigurationError is raised, for the command to report and exit 2."""
         signal.signal(signal.SIGTERM, self.stop)
         signal.signal(signal.SIGINT, self.stop)
-        backoff = 0.2
-        while not self.stopping:
-            try:
-                self._ensure_connected()
-                worked = self.tick()
-                backoff = 0.2
-                if not worked and not self.stopping:
-                    self._listener.wait(self.config.poll_interval, lambda: self.stopping)
-            except (psycopg.OperationalError, psycopg.errors.AdminShutdown, VenueUnavailable) as exc:
-                event(log, "connection_lost", logging.WARNING, error=str(exc).strip(), retry_in_s=backoff)
-                self._close()
-                time.sleep(backoff)
-                backoff = min(backoff * 2, MAX_BACKOFF)
-            except Exception as exc:
-                # Whatever this batch held stays claimed and returns within a lease,
-                # to be reconciled; the worker itself goes on.
-                log.error("batch_failed", exc_info=True,
-                          extra={"fields": {"error": repr(exc), "worker_id": self.config.worker_id, "retry_in_s": backoff}})
-                self._close()
-                time.sleep(backoff)
-                backoff = min(backoff * 2, MAX_BACKOFF)
-        self._close()
-        if self._curation is not None:
-            self._curation.close()
+        backoff = Backoff()
+        try:
+            while not self.stopping:
+                try:
+                    self._ensure_connected()
+                    worked = self.tick()
+                    backoff.reset()
+                    if not worked and not self.stopping:
+                        self._listener.wait(self.config.poll_interval, lambda: self.stopping)
+                except Exception as exc:
+                    self._failed(exc, backoff.next())
+        finally:
+            self._close()
+            if self._curation is not None:
+                self._curation.close()
         event(log, "stopped", worker_id=self.config.worker_id)
         return 0
+
+    def _failed(self, exc: Exception, retry_in_s: float) -> None:
+        """A round failed: raise what no retry can fix, else log it, drop the
+        connections and wait before the next round."""
+        if isinstance(exc, ConfigurationError):
+            raise exc
+        if isinstance(exc, psycopg.Error):
+            config = configuration_error(exc)
+            if config is not None:
+                raise config from exc
+        if isinstance(exc, psycopg.Error) and is_transient(exc):
+            event(log, "connection_lost", logging.WARNING, error=error_message(exc), sqlstate=exc.sqlstate,
+                  retry_in_s=retry_in_s)
+        elif isinstance(exc, VenueUnavailable):
+            event(log, "venue_unavailable", logging.WARNING, error=str(exc), retry_in_s=retry_in_s)
+        else:
+            # Whatever this batch held was handed back, or stays claimed and returns
+            # within a lease, to be reconciled; the worker itself goes on.
+            log.error("batch_failed", exc_info=exc, extra={"fields": {
+                "error": f"{type(exc).__name__}: {' '.join(str(exc).split())}", "worker_id": self.config.worker_id,
+                "retry_in_s": retry_in_s}})
+        self._close()
+        self._sleep(retry_in_s)
+
+    def _sleep(self, seconds: float) -> None:
+        # In slices, so that SIGTERM during a backoff is honoured at once.
+        deadline = time.monotonic() + seconds
+        while not self.stopping and time.monotonic() < deadline:
+            time.sleep(min(0.1, max(0.0, deadline - time.monotonic())))
 
     def tick(self) -> bool:
         """One round: a batch claimed and handled, and working orders followed every
