@@ -22,7 +22,8 @@ def _worker(args: argparse.Namespace) -> int:
 
     config = WorkerConfig(dsn=args.dsn, batch_size=args.batch_size, poll_interval=args.poll_interval,
                           venues=args.venues.split(",") if args.venues else None, listen=not args.no_listen,
-                          curators=[c for c in (args.curators or "").split(",") if c.strip()])
+                          curators=[c for c in (args.curators or "").split(",") if c.strip()],
+                          metrics_port=args.metrics_port, metrics_host=args.metrics_host)
     if args.worker_id:
         config.worker_id = args.worker_id
     return Worker(config).run()
@@ -104,6 +105,9 @@ def main(argv: list[str] | None = None) -> int:
     worker.add_argument("--no-listen", action="store_true", help="poll only, without LISTEN")
     worker.add_argument("--curators", help="comma-separated plug-in curators (package.module:factory), "
                                            "beside the curation.plugins setting")
+    worker.add_argument("--metrics-port", type=int, default=0,
+                        help="serve Prometheus metrics on this port at /metrics (default 0: off)")
+    worker.add_argument("--metrics-host", default="127.0.0.1", help="address the metrics endpoint binds (default 127.0.0.1)")
     worker.add_argument("--log-format", choices=["json", "text"], default=argparse.SUPPRESS,
                         help="json lines (default) or text for terminals")
     worker.set_defaults(func=_worker)
@@ -133,6 +137,8 @@ def main(argv: list[str] | None = None) -> int:
         parser.error("--poll-interval must be positive")
     if getattr(args, "rate", 1) <= 0 or getattr(args, "duration", 1) <= 0 or getattr(args, "symbols", 1) < 1:
         parser.error("--rate and --duration must be positive, --symbols at least 1")
+    if not 0 <= getattr(args, "metrics_port", 0) <= 65535:
+        parser.error("--metrics-port must be between 0 and 65535")
     log.setup(args.log_level, args.log_format or ("json" if args.command == "worker" else "text"))
     return _run(args)
 

@@ -23,6 +23,7 @@ from trader.curators import builtin_curators, load_plugin
 from trader.db import ConfigurationError, configuration_error, connect, error_message, is_transient
 from trader.listener import Listener
 from trader.log import event
+from trader.metrics import WorkerMetrics
 from trader.store import WorkItem
 from trader.venues import Venue, VenueAnswer, VenueOrder, VenueUnavailable, open_venues
 
@@ -43,6 +44,8 @@ class WorkerConfig:
     venues: list[str] | None = None
     listen: bool = True
     curators: list[str] | None = None  # plug-ins, beside the curation.plugins setting
+    metrics_port: int = 0  # 0: no /metrics endpoint
+    metrics_host: str = "127.0.0.1"
 
 
 def _test_pause(point: str) -> None:
@@ -69,16 +72,20 @@ def _report_body(answer: VenueAnswer, venue: str, curated: Curated | dict[str, A
 
 
 class _Stages:
-    """Milliseconds spent in each stage of a batch, for the debug log."""
+    """Seconds spent in each stage of a batch, for the debug log and the metrics."""
 
     def __init__(self) -> None:
-        self.ms: dict[str, float] = {}
+        self.seconds: dict[str, float] = {}
         self._mark = time.perf_counter()
 
     def lap(self, stage: str) -> None:
         now = time.perf_counter()
-        self.ms[stage] = round((now - self._mark) * 1000, 2)
+        self.seconds[stage] = now - self._mark
         self._mark = now
+
+    @property
+    def ms(self) -> dict[str, float]:
+        return {stage: round(s * 1000, 2) for stage, s in self.seconds.items()}
 
 
 class Backoff:
@@ -111,6 +118,8 @@ class Worker:
         self._next_follow = 0.0
         self._submit_lease_s = 60.0
         self._next_poll: dict[str, float] = {}  # venue -> when its working orders are next asked about
+        self._next_queue_refresh = 0.0
+        self.metrics = WorkerMetrics()
 
     # connections -------------------------------------------------------------------
 
@@ -192,6 +201,7 @@ class Worker:
         ConfigurationError is raised, for the command to report and exit 2."""
         signal.signal(signal.SIGTERM, self.stop)
         signal.signal(signal.SIGINT, self.stop)
+        self._serve_metrics()
         backoff = Backoff()
         try:
             while not self.stopping:
@@ -210,6 +220,16 @@ class Worker:
         event(log, "stopped", worker_id=self.config.worker_id)
         return 0
 
+    def _serve_metrics(self) -> None:
+        if not self.config.metrics_port:
+            return
+        try:
+            self.metrics.serve(self.config.metrics_port, self.config.metrics_host)
+        except OSError as exc:
+            raise ConfigurationError("cannot serve metrics", f"{self.config.metrics_host}:{self.config.metrics_port}: "
+                                     f"{exc.strerror or exc}", "choose another --metrics-port or --metrics-host") from exc
+        event(log, "metrics", host=self.config.metrics_host, port=self.config.metrics_port)
+
     def _failed(self, exc: Exception, retry_in_s: float) -> None:
         """A round failed: raise what no retry can fix, else log it, drop the
         connections and wait before the next round."""
@@ -220,6 +240,7 @@ class Worker:
             if config is not None:
                 raise config from exc
         if isinstance(exc, psycopg.Error) and is_transient(exc):
+            self.metrics.reconnects.inc()
             event(log, "connection_lost", logging.WARNING, error=error_message(exc), sqlstate=exc.sqlstate,
                   retry_in_s=retry_in_s)
         elif isinstance(exc, VenueUnavailable):
@@ -254,6 +275,9 @@ class Worker:
         if now >= self._next_follow:
             self.follow_working_orders()
             self._next_follow = now + self.config.poll_interval
+        if self.metrics.serving and now >= self._next_queue_refresh:
+            self.metrics.refresh_queue(conn)
+            self._next_queue_refresh = now + self.config.poll_interval
         return bool(items)
 
     # a batch -----------------------------------------------------------------------
@@ -278,7 +302,8 @@ class Worker:
         _test_pause("submit")
         done = store.report(conn, reports)
         stages.lap("report")
-        self._log_reports(items, reports, done)
+        self._reported(items, reports, done)
+        self.metrics.batch(len(items), stages.seconds)
         event(log, "batch", logging.DEBUG, orders=len(items), stages_ms=stages.ms)
 
     def _reconcile_sent(self, items: list[WorkItem], reports: list[tuple[str, dict[str, Any]]]) -> list[WorkItem]:
@@ -340,6 +365,7 @@ class Worker:
                 by_venue.setdefault(curated.venue or "", []).append((item, curated))
             else:
                 # The lease ended, or the order ran out of attempts and the database failed it.
+                self.metrics.lease_lost.inc()
                 event(log, "intent_refused", logging.WARNING, order_id=item.id)
         return by_venue
 
@@ -356,7 +382,8 @@ class Worker:
             orders = [VenueOrder(client_order_id=item.id, symbol=item.symbol or "", side=item.side or "",
                                  qty=curated.order_qty or item.qty or Decimal(0), order_type=item.order_type or "market",
                                  limit_px=item.limit_px, tif=item.tif) for item, curated in batch]
-            answers = venue.submit(orders, deadline=deadline)
+            with self.metrics.venue_call(venue_name, "submit"):
+                answers = venue.submit(orders, deadline=deadline)
             for (item, curated), answer in zip(batch, answers, strict=False):  # fewer answers: the rest were not sent
                 reports.append((item.id, _report_body(answer, venue_name, curated)))
 
@@ -384,7 +411,8 @@ class Worker:
         if not venue.can_lookup:
             return item.id, {"status": "failed", "venue": item.venue, "reason": "UNKNOWN_AT_VENUE",
                              "detail": "the venue cannot look orders up by client order id; the order is not resent"}
-        answer = venue.query(item.id, item.symbol)
+        with self.metrics.venue_call(venue.name, "query"):
+            answer = venue.query(item.id, item.symbol)
         event(log, "reconciled", order_id=item.id, venue=item.venue, found=answer is not None,
               status=None if answer is None else answer.status)
         if answer is None:
@@ -405,13 +433,15 @@ class Worker:
             venue = self._venues[order.venue]
             try:
                 if order.order_id in to_cancel:
-                    answer = venue.cancel(order.order_id, order.symbol, order.venue_order_id)
+                    with self.metrics.venue_call(order.venue, "cancel"):
+                        answer = venue.cancel(order.order_id, order.symbol, order.venue_order_id)
                     if answer is not None and answer.status == "cancelled":
                         answer.reason = to_cancel[order.order_id]
                         # The reason (a halt, an operator's request) says why; the database decided it.
                         answer.detail = f"cancelled at the venue by the Trader ({answer.reason})"
                 elif order.venue in due:
-                    answer = venue.query(order.order_id, order.symbol, order.venue_order_id)
+                    with self.metrics.venue_call(order.venue, "query"):
+                        answer = venue.query(order.order_id, order.symbol, order.venue_order_id)
                 else:
                     continue
             except VenueUnavailable as exc:
@@ -423,16 +453,23 @@ class Worker:
                 reports.append((order.order_id, _report_body(answer, venue.name, order.curation)))
         if reports:
             done = store.report(conn, reports)
-            self._log_reports([], reports, done)
+            self._reported([], reports, done)
 
-    def _log_reports(self, items: list[WorkItem], reports: list[tuple[str, dict[str, Any]]], done: dict[str, str]) -> None:
-        created = {i.id: i.created_at for i in items}
+    def _reported(self, items: list[WorkItem], reports: list[tuple[str, dict[str, Any]]], done: dict[str, str]) -> None:
+        """Each report written: logged, and counted."""
         now = datetime.now(timezone.utc)
+        latencies = {i.id: (now - i.created_at).total_seconds() for i in items}
         for order_id, body in reports:
-            fields: dict[str, Any] = {"order_id": order_id, "status": body.get("status"), "venue": body.get("venue"),
-                                      "execution_id": done.get(order_id)}
-            if order_id in created:
-                fields["latency_ms"] = round((now - created[order_id]).total_seconds() * 1000, 1)
-            if body.get("reason"):
-                fields["reason"] = body["reason"]
-            event(log, "order", **fields)
+            latency_s = latencies.get(order_id)
+            self._log_report(order_id, body, done.get(order_id), latency_s)
+            self.metrics.order_reported(body.get("status"), body.get("reason"), body.get("venue"), latency_s)
+
+    @staticmethod
+    def _log_report(order_id: str, body: dict[str, Any], execution_id: str | None, latency_s: float | None) -> None:
+        fields: dict[str, Any] = {"order_id": order_id, "status": body.get("status"), "venue": body.get("venue"),
+                                  "execution_id": execution_id}
+        if latency_s is not None:
+            fields["latency_ms"] = round(latency_s * 1000, 1)
+        if body.get("reason"):
+            fields["reason"] = body["reason"]
+        event(log, "order", **fields)

@@ -111,6 +111,14 @@ def test_ccxt_venue_without_credentials(ccxt_venue_without_credentials):
                       names=("ff_binance", "TRADER_VENUE_FF_BINANCE_API_KEY", "TRADER_VENUE_FF_BINANCE_SECRET"))
 
 
+def test_metrics_port_in_use(db):
+    with socket.socket() as taken:
+        taken.bind(("127.0.0.1", 0))
+        taken.listen()
+        port = str(taken.getsockname()[1])
+        assert_fails_fast("--metrics-port", port, names=("metrics", port))
+
+
 def test_status_fails_in_one_line_too():
     done = subprocess.run([sys.executable, "-m", "trader.cli", "status"], env={**os.environ, "PGDATABASE": "no_such_database"},
                           capture_output=True, text=True, timeout=FAST)
