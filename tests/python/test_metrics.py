@@ -1,16 +1,21 @@
 """The worker's Prometheus endpoint, scraped from a real `trader worker` process after
-a few decisions."""
+a few decisions, and the Grafana dashboard held to the worker's metric names."""
 
 from __future__ import annotations
 
+import json
+import re
 import socket
 import urllib.request
+from pathlib import Path
 
 from prometheus_client.parser import text_string_to_metric_families
 
 from conftest import wait_for
 from test_worker import all_done, decide, quote
+from trader.metrics import WorkerMetrics
 
+DASHBOARD = Path(__file__).resolve().parents[2] / "ops" / "grafana" / "trader-dashboard.json"
 STAGES = {"reconcile", "check", "curate", "intent", "submit", "report"}
 
 
@@ -75,3 +80,20 @@ def test_the_endpoint_is_off_unless_asked_for(db, start_worker):
     worker.wait_connected()
     assert not worker.events("metrics")
     assert worker.stop() == 0
+
+
+def dashboard_series() -> set[str]:
+    text = json.dumps(json.loads(DASHBOARD.read_text()))
+    return set(re.findall(r"\btrader_[a-z0-9_]+", text))
+
+
+def test_every_metric_the_dashboard_queries_exists_in_the_worker():
+    used = dashboard_series()
+    assert used, "the dashboard queries the worker's metrics"
+    assert used <= WorkerMetrics().series_names(), used - WorkerMetrics().series_names()
+
+
+def test_every_metric_of_the_worker_is_on_the_dashboard():
+    used = dashboard_series()
+    families = {family.name for family in WorkerMetrics().registry.collect()}
+    assert {f for f in families if not any(series.startswith(f) for series in used)} == set()
