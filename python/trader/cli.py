@@ -3,9 +3,18 @@
 from __future__ import annotations
 
 import argparse
+import logging
 import sys
 
+import psycopg
+
 from trader import log
+from trader.db import ConfigurationError, configuration_error, error_message
+
+# Exit codes: what no retry can fix (configuration), and anything else that stopped
+# the command (the database refused the action, the server is unreachable).
+EXIT_FAILED = 1
+EXIT_CONFIGURATION = 2
 
 
 def _worker(args: argparse.Namespace) -> int:
@@ -13,7 +22,8 @@ def _worker(args: argparse.Namespace) -> int:
 
     config = WorkerConfig(dsn=args.dsn, batch_size=args.batch_size, poll_interval=args.poll_interval,
                           venues=args.venues.split(",") if args.venues else None, listen=not args.no_listen,
-                          curators=[c for c in (args.curators or "").split(",") if c.strip()])
+                          curators=[c for c in (args.curators or "").split(",") if c.strip()],
+                          metrics_port=args.metrics_port, metrics_host=args.metrics_host)
     if args.worker_id:
         config.worker_id = args.worker_id
     return Worker(config).run()
@@ -44,10 +54,43 @@ def _version() -> str:
         return "unknown"
 
 
+def _failure(exc: BaseException) -> tuple[str, int]:
+    """The one line and the exit code for an error that ended a command."""
+    if isinstance(exc, ConfigurationError):
+        return exc.one_line(), EXIT_CONFIGURATION
+    if isinstance(exc, psycopg.Error):
+        config = configuration_error(exc)
+        if config is not None:
+            return config.one_line(), EXIT_CONFIGURATION
+        line = f"database error: {error_message(exc)}"
+        if exc.sqlstate:
+            line += f" (SQLSTATE {exc.sqlstate})"
+        if exc.pgresult is not None and exc.diag.message_hint:
+            line += f" hint: {exc.diag.message_hint}"
+        return " ".join(line.split()), EXIT_FAILED
+    return f"unexpected error: {type(exc).__name__}: {' '.join(str(exc).split())}", EXIT_FAILED
+
+
+def _run(args: argparse.Namespace) -> int:
+    """Runs the command; any error ends it with one line on stderr and a non-zero exit,
+    never a traceback (unless --log-level debug asks for one)."""
+    try:
+        return int(args.func(args))
+    except KeyboardInterrupt:
+        return 130
+    except Exception as exc:
+        line, code = _failure(exc)
+        logging.getLogger("trader").debug("command_failed", exc_info=exc)
+        print(f"trader: {line}", file=sys.stderr, flush=True)
+        return code
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="trader", description="Trader Module sidecar.")
     parser.add_argument("--version", action="version", version=f"%(prog)s {_version()}")
     parser.add_argument("--log-level", default="info", choices=["debug", "info", "warning", "error"])
+    parser.add_argument("--log-format", choices=["json", "text"],
+                        help="json lines (the worker's default) or text for terminals (the other commands' default)")
     sub = parser.add_subparsers(dest="command", required=True)
 
     worker = sub.add_parser("worker", help="claim orders, check, curate, submit to venues, report",
@@ -62,6 +105,11 @@ def main(argv: list[str] | None = None) -> int:
     worker.add_argument("--no-listen", action="store_true", help="poll only, without LISTEN")
     worker.add_argument("--curators", help="comma-separated plug-in curators (package.module:factory), "
                                            "beside the curation.plugins setting")
+    worker.add_argument("--metrics-port", type=int, default=0,
+                        help="serve Prometheus metrics on this port at /metrics (default 0: off)")
+    worker.add_argument("--metrics-host", default="127.0.0.1", help="address the metrics endpoint binds (default 127.0.0.1)")
+    worker.add_argument("--log-format", choices=["json", "text"], default=argparse.SUPPRESS,
+                        help="json lines (default) or text for terminals")
     worker.set_defaults(func=_worker)
 
     status = sub.add_parser("status", help="pipeline, positions and PnL, execution quality, input not applied")
@@ -77,6 +125,7 @@ def main(argv: list[str] | None = None) -> int:
     demo.add_argument("--symbols", type=int, default=3, help="how many symbols (default 3)")
     demo.set_defaults(func=_demo)
 
+    # Commands defined in their own modules: each adds its subparser with register(sub).
     from trader import operator, tca
     operator.register(sub)
     tca.register(sub)
@@ -88,8 +137,10 @@ def main(argv: list[str] | None = None) -> int:
         parser.error("--poll-interval must be positive")
     if getattr(args, "rate", 1) <= 0 or getattr(args, "duration", 1) <= 0 or getattr(args, "symbols", 1) < 1:
         parser.error("--rate and --duration must be positive, --symbols at least 1")
-    log.setup(args.log_level)
-    return args.func(args)
+    if not 0 <= getattr(args, "metrics_port", 0) <= 65535:
+        parser.error("--metrics-port must be between 0 and 65535")
+    log.setup(args.log_level, args.log_format or ("json" if args.command == "worker" else "text"))
+    return _run(args)
 
 
 if __name__ == "__main__":

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import logging
 import os
+import random
 import signal
 import socket
 import time
@@ -19,15 +20,19 @@ import psycopg
 from trader import store
 from trader.curation import Curated, LessonEnhancedCuration
 from trader.curators import builtin_curators, load_plugin
-from trader.db import connect
+from trader.db import ConfigurationError, configuration_error, connect, error_message, is_transient
 from trader.listener import Listener
 from trader.log import event
+from trader.metrics import WorkerMetrics
 from trader.store import WorkItem
 from trader.venues import Venue, VenueAnswer, VenueOrder, VenueUnavailable, open_venues
 
 log = logging.getLogger("trader.worker")
 
 MAX_BACKOFF = 5.0
+# The newest function the worker calls: a database without it has the module
+# missing, or older than this worker.
+REQUIRED_FUNCTION = "tr_claim_batch(text,integer,text[])"
 
 
 @dataclass
@@ -39,6 +44,8 @@ class WorkerConfig:
     venues: list[str] | None = None
     listen: bool = True
     curators: list[str] | None = None  # plug-ins, beside the curation.plugins setting
+    metrics_port: int = 0  # 0: no /metrics endpoint
+    metrics_host: str = "127.0.0.1"
 
 
 def _test_pause(point: str) -> None:
@@ -65,16 +72,39 @@ def _report_body(answer: VenueAnswer, venue: str, curated: Curated | dict[str, A
 
 
 class _Stages:
-    """Milliseconds spent in each stage of a batch, for the debug log."""
+    """Seconds spent in each stage of a batch, for the debug log and the metrics."""
 
     def __init__(self) -> None:
-        self.ms: dict[str, float] = {}
+        self.seconds: dict[str, float] = {}
         self._mark = time.perf_counter()
 
     def lap(self, stage: str) -> None:
         now = time.perf_counter()
-        self.ms[stage] = round((now - self._mark) * 1000, 2)
+        self.seconds[stage] = now - self._mark
         self._mark = now
+
+    @property
+    def ms(self) -> dict[str, float]:
+        return {stage: round(s * 1000, 2) for stage, s in self.seconds.items()}
+
+
+class Backoff:
+    """Exponential backoff with jitter: the ceiling doubles up to MAX_BACKOFF, and the
+    wait is drawn from its upper half, so that workers which lost the same server do
+    not all come back at the same instant, nor hammer it while it starts."""
+
+    def __init__(self, base: float = 0.2, cap: float = MAX_BACKOFF) -> None:
+        self.base = base
+        self.cap = cap
+        self._attempt = 0
+
+    def reset(self) -> None:
+        self._attempt = 0
+
+    def next(self) -> float:
+        ceiling = min(self.cap, self.base * 2 ** self._attempt)
+        self._attempt += 1
+        return round(random.uniform(ceiling / 2, ceiling), 3)
 
 
 class Worker:
@@ -88,6 +118,8 @@ class Worker:
         self._next_follow = 0.0
         self._submit_lease_s = 60.0
         self._next_poll: dict[str, float] = {}  # venue -> when its working orders are next asked about
+        self._next_queue_refresh = 0.0
+        self.metrics = WorkerMetrics()
 
     # connections -------------------------------------------------------------------
 
@@ -99,11 +131,13 @@ class Worker:
     def _ensure_connected(self) -> psycopg.Connection:
         if self._conn is None or self._conn.closed:
             self._conn = self._connect()
+            self._check_module(self._conn)
             self._listener.open()
             if not self._venues:
                 self._venues = open_venues(self._conn, self.config.venues, self._connect)
                 if not self._venues:
-                    raise ValueError("no enabled venue in tr_venues")
+                    raise ConfigurationError("no venue", "no enabled venue in tr_venues",
+                                             "enable one: UPDATE tr_venues SET enabled WHERE name = '...'")
             if self._curation is None:
                 self._curation = self._build_curation(self._conn)
             self._submit_lease_s = self._conn.execute(
@@ -111,16 +145,39 @@ class Worker:
             event(log, "connected", worker_id=self.config.worker_id, venues=sorted(self._venues))
         return self._conn
 
+    @staticmethod
+    def _check_module(conn: psycopg.Connection) -> None:
+        database, present, allowed = conn.execute(
+            "SELECT current_database(), to_regprocedure(%(f)s) IS NOT NULL, "
+            "to_regprocedure(%(f)s) IS NOT NULL AND has_function_privilege(to_regprocedure(%(f)s), 'EXECUTE')",
+            {"f": REQUIRED_FUNCTION}).fetchone()
+        if not present:
+            raise ConfigurationError(
+                "the Trader module is not deployed", f"database {database} has no {REQUIRED_FUNCTION}: the module "
+                "is missing or older than this worker", f"deploy it: sqitch deploy --verify db:pg://<user>@<host>/{database}")
+        if not allowed:
+            raise ConfigurationError("the database role lacks a privilege", f"{conn.info.user} may not execute "
+                                     f"{REQUIRED_FUNCTION}", "connect as tr_worker, or a role granted tr_worker")
+
     def _build_curation(self, conn: psycopg.Connection) -> LessonEnhancedCuration:
         specs = [p for p in store.setting(conn, "curation.plugins").split(",") if p.strip()]
         specs += self.config.curators or []
-        curators = builtin_curators() + [load_plugin(spec) for spec in specs]
+        curators = builtin_curators() + [self._plugin(spec) for spec in specs]
         for curator in curators:
             store.register_curator(conn, curator.name)
         event(log, "curators", names=[c.name for c in curators])
         return LessonEnhancedCuration(curators, self._venues, store.setting(conn, "worker.default_venue"),
                                       threshold=float(store.setting(conn, "curation.threshold")),
                                       timeout_s=float(store.setting(conn, "curation.timeout_ms")) / 1000)
+
+    @staticmethod
+    def _plugin(spec: str) -> Any:
+        try:
+            return load_plugin(spec)
+        except Exception as exc:  # whatever the plug-in's import or factory raised
+            raise ConfigurationError("curator plug-in cannot be loaded", f"{spec.strip()}: {type(exc).__name__}: {exc}",
+                                     "check --curators and the curation.plugins setting (package.module:factory, "
+                                     "importable by the worker's Python)") from exc
 
     def _close(self) -> None:
         for closer in [self._listener.close, *(v.close for v in self._venues.values())]:
@@ -140,34 +197,68 @@ class Worker:
         self.stopping = True
 
     def run(self) -> int:
+        """Works until SIGTERM or SIGINT (exit 0). Transient errors are retried; a
+        ConfigurationError is raised, for the command to report and exit 2."""
         signal.signal(signal.SIGTERM, self.stop)
         signal.signal(signal.SIGINT, self.stop)
-        backoff = 0.2
-        while not self.stopping:
-            try:
-                self._ensure_connected()
-                worked = self.tick()
-                backoff = 0.2
-                if not worked and not self.stopping:
-                    self._listener.wait(self.config.poll_interval, lambda: self.stopping)
-            except (psycopg.OperationalError, psycopg.errors.AdminShutdown, VenueUnavailable) as exc:
-                event(log, "connection_lost", logging.WARNING, error=str(exc).strip(), retry_in_s=backoff)
-                self._close()
-                time.sleep(backoff)
-                backoff = min(backoff * 2, MAX_BACKOFF)
-            except Exception as exc:
-                # Whatever this batch held stays claimed and returns within a lease,
-                # to be reconciled; the worker itself goes on.
-                log.error("batch_failed", exc_info=True,
-                          extra={"fields": {"error": repr(exc), "worker_id": self.config.worker_id, "retry_in_s": backoff}})
-                self._close()
-                time.sleep(backoff)
-                backoff = min(backoff * 2, MAX_BACKOFF)
-        self._close()
-        if self._curation is not None:
-            self._curation.close()
+        self._serve_metrics()
+        backoff = Backoff()
+        try:
+            while not self.stopping:
+                try:
+                    self._ensure_connected()
+                    worked = self.tick()
+                    backoff.reset()
+                    if not worked and not self.stopping:
+                        self._listener.wait(self.config.poll_interval, lambda: self.stopping)
+                except Exception as exc:
+                    self._failed(exc, backoff.next())
+        finally:
+            self._close()
+            if self._curation is not None:
+                self._curation.close()
         event(log, "stopped", worker_id=self.config.worker_id)
         return 0
+
+    def _serve_metrics(self) -> None:
+        if not self.config.metrics_port:
+            return
+        try:
+            self.metrics.serve(self.config.metrics_port, self.config.metrics_host)
+        except OSError as exc:
+            raise ConfigurationError("cannot serve metrics", f"{self.config.metrics_host}:{self.config.metrics_port}: "
+                                     f"{exc.strerror or exc}", "choose another --metrics-port or --metrics-host") from exc
+        event(log, "metrics", host=self.config.metrics_host, port=self.config.metrics_port)
+
+    def _failed(self, exc: Exception, retry_in_s: float) -> None:
+        """A round failed: raise what no retry can fix, else log it, drop the
+        connections and wait before the next round."""
+        if isinstance(exc, ConfigurationError):
+            raise exc
+        if isinstance(exc, psycopg.Error):
+            config = configuration_error(exc)
+            if config is not None:
+                raise config from exc
+        if isinstance(exc, psycopg.Error) and is_transient(exc):
+            self.metrics.reconnects.inc()
+            event(log, "connection_lost", logging.WARNING, error=error_message(exc), sqlstate=exc.sqlstate,
+                  retry_in_s=retry_in_s)
+        elif isinstance(exc, VenueUnavailable):
+            event(log, "venue_unavailable", logging.WARNING, error=str(exc), retry_in_s=retry_in_s)
+        else:
+            # Whatever this batch held was handed back, or stays claimed and returns
+            # within a lease, to be reconciled; the worker itself goes on.
+            log.error("batch_failed", exc_info=exc, extra={"fields": {
+                "error": f"{type(exc).__name__}: {' '.join(str(exc).split())}", "worker_id": self.config.worker_id,
+                "retry_in_s": retry_in_s}})
+        self._close()
+        self._sleep(retry_in_s)
+
+    def _sleep(self, seconds: float) -> None:
+        # In slices, so that SIGTERM during a backoff is honoured at once.
+        deadline = time.monotonic() + seconds
+        while not self.stopping and time.monotonic() < deadline:
+            time.sleep(min(0.1, max(0.0, deadline - time.monotonic())))
 
     def tick(self) -> bool:
         """One round: a batch claimed and handled, and working orders followed every
@@ -184,6 +275,9 @@ class Worker:
         if now >= self._next_follow:
             self.follow_working_orders()
             self._next_follow = now + self.config.poll_interval
+        if self.metrics.serving and now >= self._next_queue_refresh:
+            self.metrics.refresh_queue(conn)
+            self._next_queue_refresh = now + self.config.poll_interval
         return bool(items)
 
     # a batch -----------------------------------------------------------------------
@@ -208,7 +302,8 @@ class Worker:
         _test_pause("submit")
         done = store.report(conn, reports)
         stages.lap("report")
-        self._log_reports(items, reports, done)
+        self._reported(items, reports, done)
+        self.metrics.batch(len(items), stages.seconds)
         event(log, "batch", logging.DEBUG, orders=len(items), stages_ms=stages.ms)
 
     def _reconcile_sent(self, items: list[WorkItem], reports: list[tuple[str, dict[str, Any]]]) -> list[WorkItem]:
@@ -270,6 +365,7 @@ class Worker:
                 by_venue.setdefault(curated.venue or "", []).append((item, curated))
             else:
                 # The lease ended, or the order ran out of attempts and the database failed it.
+                self.metrics.lease_lost.inc()
                 event(log, "intent_refused", logging.WARNING, order_id=item.id)
         return by_venue
 
@@ -286,7 +382,8 @@ class Worker:
             orders = [VenueOrder(client_order_id=item.id, symbol=item.symbol or "", side=item.side or "",
                                  qty=curated.order_qty or item.qty or Decimal(0), order_type=item.order_type or "market",
                                  limit_px=item.limit_px, tif=item.tif) for item, curated in batch]
-            answers = venue.submit(orders, deadline=deadline)
+            with self.metrics.venue_call(venue_name, "submit"):
+                answers = venue.submit(orders, deadline=deadline)
             for (item, curated), answer in zip(batch, answers, strict=False):  # fewer answers: the rest were not sent
                 reports.append((item.id, _report_body(answer, venue_name, curated)))
 
@@ -314,7 +411,8 @@ class Worker:
         if not venue.can_lookup:
             return item.id, {"status": "failed", "venue": item.venue, "reason": "UNKNOWN_AT_VENUE",
                              "detail": "the venue cannot look orders up by client order id; the order is not resent"}
-        answer = venue.query(item.id, item.symbol)
+        with self.metrics.venue_call(venue.name, "query"):
+            answer = venue.query(item.id, item.symbol)
         event(log, "reconciled", order_id=item.id, venue=item.venue, found=answer is not None,
               status=None if answer is None else answer.status)
         if answer is None:
@@ -335,13 +433,15 @@ class Worker:
             venue = self._venues[order.venue]
             try:
                 if order.order_id in to_cancel:
-                    answer = venue.cancel(order.order_id, order.symbol, order.venue_order_id)
+                    with self.metrics.venue_call(order.venue, "cancel"):
+                        answer = venue.cancel(order.order_id, order.symbol, order.venue_order_id)
                     if answer is not None and answer.status == "cancelled":
                         answer.reason = to_cancel[order.order_id]
                         # The reason (a halt, an operator's request) says why; the database decided it.
                         answer.detail = f"cancelled at the venue by the Trader ({answer.reason})"
                 elif order.venue in due:
-                    answer = venue.query(order.order_id, order.symbol, order.venue_order_id)
+                    with self.metrics.venue_call(order.venue, "query"):
+                        answer = venue.query(order.order_id, order.symbol, order.venue_order_id)
                 else:
                     continue
             except VenueUnavailable as exc:
@@ -353,16 +453,23 @@ class Worker:
                 reports.append((order.order_id, _report_body(answer, venue.name, order.curation)))
         if reports:
             done = store.report(conn, reports)
-            self._log_reports([], reports, done)
+            self._reported([], reports, done)
 
-    def _log_reports(self, items: list[WorkItem], reports: list[tuple[str, dict[str, Any]]], done: dict[str, str]) -> None:
-        created = {i.id: i.created_at for i in items}
+    def _reported(self, items: list[WorkItem], reports: list[tuple[str, dict[str, Any]]], done: dict[str, str]) -> None:
+        """Each report written: logged, and counted."""
         now = datetime.now(timezone.utc)
+        latencies = {i.id: (now - i.created_at).total_seconds() for i in items}
         for order_id, body in reports:
-            fields: dict[str, Any] = {"order_id": order_id, "status": body.get("status"), "venue": body.get("venue"),
-                                      "execution_id": done.get(order_id)}
-            if order_id in created:
-                fields["latency_ms"] = round((now - created[order_id]).total_seconds() * 1000, 1)
-            if body.get("reason"):
-                fields["reason"] = body["reason"]
-            event(log, "order", **fields)
+            latency_s = latencies.get(order_id)
+            self._log_report(order_id, body, done.get(order_id), latency_s)
+            self.metrics.order_reported(body.get("status"), body.get("reason"), body.get("venue"), latency_s)
+
+    @staticmethod
+    def _log_report(order_id: str, body: dict[str, Any], execution_id: str | None, latency_s: float | None) -> None:
+        fields: dict[str, Any] = {"order_id": order_id, "status": body.get("status"), "venue": body.get("venue"),
+                                  "execution_id": execution_id}
+        if latency_s is not None:
+            fields["latency_ms"] = round(latency_s * 1000, 1)
+        if body.get("reason"):
+            fields["reason"] = body["reason"]
+        event(log, "order", **fields)

@@ -13,6 +13,8 @@ from typing import Any, Protocol
 
 import psycopg
 
+from trader.db import ConfigurationError
+
 
 @dataclass(frozen=True)
 class VenueOrder:
@@ -77,14 +79,18 @@ class Venue(Protocol):
 
 def open_venues(conn: psycopg.Connection, names: Sequence[str] | None,
                 connect: Callable[[], psycopg.Connection]) -> dict[str, Venue]:
-    """The enabled venues configured in tr_venues (only `names` if given), opened."""
+    """The enabled venues configured in tr_venues (only `names` if given), opened. A
+    venue that is not configured, or cannot be opened, is a ConfigurationError."""
     rows = conn.execute(
         "SELECT name, adapter, params FROM tr_venues WHERE enabled AND (%s::text[] IS NULL OR name = ANY (%s::text[])) ORDER BY name",
         (list(names) if names else None, list(names) if names else None)).fetchall()
     found = {name for name, _, _ in rows}
     missing = set(names or ()) - found
     if missing:
-        raise ValueError(f"venues not configured or not enabled in tr_venues: {', '.join(sorted(missing))}")
+        enabled = conn.execute("SELECT string_agg(name, ', ' ORDER BY name) FROM tr_venues WHERE enabled").fetchone()[0]
+        raise ConfigurationError("unknown venue", f"{', '.join(sorted(missing))} is not configured or not enabled "
+                                 f"in tr_venues (enabled: {enabled or 'none'})",
+                                 "check --venues, or add the venue to tr_venues")
     venues: dict[str, Venue] = {}
     for name, adapter, params in rows:
         if adapter == "paper":
@@ -94,5 +100,6 @@ def open_venues(conn: psycopg.Connection, names: Sequence[str] | None,
             from trader.venues.ccxt_venue import CcxtVenue  # ccxt is an optional extra
             venues[name] = CcxtVenue(name, params)
         else:
-            raise ValueError(f"venue {name}: adapter {adapter!r} is not supported by this worker")
+            raise ConfigurationError("unsupported venue", f"venue {name}: adapter {adapter!r} is not supported by this worker",
+                                     "use the adapter paper or ccxt in tr_venues, or leave the venue out of --venues")
     return venues

@@ -30,6 +30,7 @@ from typing import Any
 import ccxt
 from ulid import ULID
 
+from trader.db import ConfigurationError
 from trader.venues import VenueAnswer, VenueOrder, VenueUnavailable
 
 
@@ -63,6 +64,11 @@ REJECTIONS: list[tuple[type[Exception], str]] = [
     (ccxt.BadRequest, "INVALID_ORDER"),
 ]
 UNCERTAIN = (ccxt.NetworkError,)  # RequestTimeout, ExchangeNotAvailable, DDoSProtection, ...
+
+
+# ccxt's credential attributes and the environment variables (after
+# TRADER_VENUE_<NAME>_) they are read from.
+_CREDENTIAL_VARS = {"apiKey": "API_KEY", "secret": "SECRET", "password": "PASSWORD"}
 
 
 class ClientIdRejected(ValueError):
@@ -110,13 +116,24 @@ class CcxtVenue:
         env = f"TRADER_VENUE_{self.name.upper()}_"
         config = {"enableRateLimit": True, "timeout": int(self.params.get("timeout_ms", 10000)),
                   "options": self.params.get("options") or {}}
-        for key, var in (("apiKey", "API_KEY"), ("secret", "SECRET"), ("password", "PASSWORD")):
+        for key, var in _CREDENTIAL_VARS.items():
             if os.environ.get(env + var):
                 config[key] = os.environ[env + var]
         exchange = getattr(ccxt, self.exchange_id)(config)
+        self._check_credentials(exchange, env)
         if self.params.get("sandbox"):
             exchange.set_sandbox_mode(True)
         return exchange
+
+    def _check_credentials(self, exchange: Any, env: str) -> None:
+        # Without them every order would fail at the exchange, one by one, as an
+        # authentication error: better to refuse to start.
+        missing = [key for key, required in exchange.requiredCredentials.items() if required and not getattr(exchange, key, None)]
+        if missing:
+            names = [env + _CREDENTIAL_VARS.get(key, key.upper()) for key in missing]
+            raise ConfigurationError("venue without credentials",
+                                     f"venue {self.name} ({self.exchange_id}) needs {', '.join(missing)}",
+                                     f"set {' and '.join(names)} in the worker's environment")
 
     @property
     def can_lookup(self) -> bool:
