@@ -26,6 +26,21 @@ MODULE_TABLES = ("tr_paper_orders", "tr_fills", "tr_inbox", "tr_strand", "tr_pos
                  "tr_operator_actions", "dm_strand", "rm_strand", "md_strand")
 
 
+LEARNING_JOBS = ["trader-curator-weights", "trader-form-braids"]
+
+
+@pytest.fixture(scope="session", autouse=True)
+def learning_jobs_paused() -> Iterator[None]:
+    """The tests run the learning jobs' functions themselves, at the moment they choose:
+    the cluster's pg_cron would otherwise run them too, at any minute, and move the
+    weights or count the evidence under a test's feet."""
+    with connect(autocommit=True) as conn:
+        conn.execute("UPDATE cron.job SET active = false WHERE jobname = ANY(%s)", (LEARNING_JOBS,))
+    yield
+    with connect(autocommit=True) as conn:
+        conn.execute("UPDATE cron.job SET active = true WHERE jobname = ANY(%s)", (LEARNING_JOBS,))
+
+
 @pytest.fixture
 def db() -> Iterator[psycopg.Connection]:
     """An autocommit superuser connection; the module's rows are wiped after each test."""

@@ -26,16 +26,6 @@ def slow_paper_a(db):
     db.execute("UPDATE tr_curator_weights SET weight = 1, confidence = 0.5, lesson_adjustments = '{}'")
 
 
-@pytest.fixture
-def learning_jobs_paused(db):
-    """The test runs the learning jobs itself: the cluster's pg_cron would otherwise run
-    them too, at any moment, and count the same evidence first."""
-    names = ["trader-curator-weights", "trader-form-braids"]
-    db.execute("UPDATE cron.job SET active = false WHERE jobname = ANY(%s)", (names,))
-    yield
-    db.execute("UPDATE cron.job SET active = true WHERE jobname = ANY(%s)", (names,))
-
-
 def execute(db, order_id: str) -> dict:
     db.execute("INSERT INTO dm_strand (id, symbol, regime, timeframe, order_spec, tags) "
                "VALUES (%s, 'LRN-A', 'trend', '5m', '{\"side\": \"buy\", \"qty\": \"5\"}', ARRAY['trader:execute'])", (order_id,))
@@ -48,7 +38,7 @@ def execute(db, order_id: str) -> dict:
     return wait_for(done)
 
 
-def test_a_venue_that_slips_more_than_predicted_is_learned_and_avoided(db, start_worker, slow_paper_a, learning_jobs_paused):
+def test_a_venue_that_slips_more_than_predicted_is_learned_and_avoided(db, start_worker, slow_paper_a):
     db.execute("INSERT INTO md_strand (symbol, tags, market_data) VALUES ('LRN-A', ARRAY['tr:market_update'], '{\"bid\": 100, \"ask\": 100.01}')")
     worker = start_worker()
     first = [execute(db, f"LRN-{i}") for i in range(6)]
