@@ -50,6 +50,32 @@ def test_status_shows_the_pipeline_positions_quality_and_unapplied_input(db):
     assert [(u["reason"], u["count"]) for u in data["unapplied"]] == [("CROSSED_QUOTE", 1)]
 
 
+def test_status_shows_health_workers_jobs_dead_letters_and_orders_awaiting_an_operator(db, start_worker):
+    for order_id, reason in (("OV-DEAD", "PROCESSING_ERROR"), ("OV-UNK", "UNKNOWN_AT_VENUE")):
+        db.execute("INSERT INTO tr_inbox (id, source, source_id, symbol, order_spec, claim_count, last_error, venue) "
+                   "VALUES (%s, 'decision', %s, 'OV-A', '{\"side\": \"buy\", \"qty\": 1}', 5, 'adapter crashed', 'paper_a')",
+                   (order_id, order_id))
+        db.execute("SELECT tr_report_execution(%s, %s)", (order_id, Jsonb({"status": "failed", "reason": reason})))
+    worker = start_worker("--worker-id", "ov-worker")
+    worker.wait_connected()
+    text = trader("status")
+    assert text.returncode == 0, text.stderr
+    blocks = dict(block.split("\n", 1) for block in text.stdout.split("\n\n"))
+    sections = {title: [line.split()[0] for line in body.splitlines()] for title, body in blocks.items()}
+    assert "dead_letters degraded  awaiting_operator degraded" in blocks["Health"], "the checks that are not ok"
+    assert "workers" not in blocks["Health"]
+    assert sections["Workers"] == ["worker_id", "ov-worker"]
+    assert set(sections["Jobs"][1:]) == {r[0] for r in db.execute("SELECT name FROM tr_jobs")}
+    assert sections["Dead letters"] == ["order_id", "OV-DEAD"]
+    assert sections["Orders awaiting an operator"] == ["order_id", "OV-UNK"]
+    data = json.loads(trader("status", "--json").stdout)
+    assert [w["worker_id"] for w in data["workers"]] == ["ov-worker"]
+    assert [d["order_id"] for d in data["dead_letters"]] == ["OV-DEAD"]
+    assert [d["order_id"] for d in data["awaiting_operator"]] == ["OV-UNK"]
+    assert {c["check_name"]: c["status"] for c in data["health"]}["awaiting_operator"] == "degraded"
+    assert worker.stop() == 0
+
+
 def test_demo_ends_with_a_report_for_every_decision_it_sent(db, start_worker):
     worker = start_worker()
     worker.wait_connected()
