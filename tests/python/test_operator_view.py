@@ -79,10 +79,10 @@ def test_status_shows_health_workers_jobs_dead_letters_and_orders_awaiting_an_op
 def test_demo_ends_with_a_report_for_every_decision_it_sent(db, start_worker):
     worker = start_worker()
     worker.wait_connected()
-    run = trader("demo", "--duration", "3", "--rate", "10", "--symbols", "2", timeout=60)
+    run = trader("demo", "--duration", "6", "--rate", "10", "--symbols", "2", timeout=90)
     assert run.returncode == 0, run.stdout + run.stderr
     sent = db.execute("SELECT count(*) FROM dm_strand WHERE id LIKE 'demo-%'").fetchone()[0]
-    assert sent >= 25
+    assert sent >= 55
     reported = db.execute("SELECT count(*) FROM tr_strand WHERE kind = 'execution' AND decision_id LIKE 'demo-%' "
                           "AND exec_metrics->>'status' IN ('filled', 'cancelled', 'rejected', 'failed')").fetchone()[0]
     assert reported == sent
@@ -90,6 +90,19 @@ def test_demo_ends_with_a_report_for_every_decision_it_sent(db, start_worker):
     assert "latency decision->report  p50" in run.stdout and "positions" in run.stdout
     assert db.execute("SELECT count(*) FROM md_strand WHERE symbol LIKE 'DEMO-%'").fetchone()[0] >= 20, "quotes walked"
     assert worker.stop() == 0
+
+    # The lesson formed from the run's executions at paper_a, and changed later decisions.
+    [(lesson_id, members)] = db.execute(
+        "SELECT l.id, l.executions FROM tr_active_lessons l WHERE l.kind = 'braid' AND l.conditions->>'venue' = 'paper_a' "
+        "AND l.effects ? 'avoid_venue'").fetchall()
+    assert f"a lesson formed: braid {lesson_id} from {members} executions" in run.stdout
+    changed = db.execute(
+        "SELECT count(*) FROM tr_strand WHERE kind = 'execution' AND decision_id LIKE 'demo-%%' "
+        "AND lesson_metadata->'lessons_applied' ? %s AND exec_metrics->>'venue' = 'paper_a' "
+        "AND (exec_metrics->>'order_qty')::numeric < (exec_metrics->>'requested_qty')::numeric "
+        "AND created_at > (SELECT created_at FROM tr_strand WHERE id = %s)", (lesson_id, lesson_id)).fetchone()[0]
+    assert changed > 0, "an order sent smaller at paper_a, after the lesson formed and because of it"
+    assert f"{changed} orders that named paper_a were sent at half size" in run.stdout
 
 
 def test_the_bench_measures_on_a_tiny_run(db, tmp_path):
