@@ -26,6 +26,14 @@ QUERIES = {
     "weight_history": "SELECT curator_type, weight, confidence, mean_accuracy, rows_weighed, created_at"
                       " FROM tr_curator_weight_history ORDER BY created_at DESC, curator_type LIMIT 9",
     "lessons": "SELECT id, kind, conditions, effects, executions, insight, expires_at FROM tr_active_lessons",
+    # The same functions and view as trader health, so the two never disagree.
+    "health": "SELECT check_name, status, value, detail FROM tr_health()",
+    "workers": "SELECT worker_id, connections, connected_since, last_active FROM tr_worker_sessions()",
+    "jobs": "SELECT job, schedule, scheduled, active, last_status, last_start, last_message FROM tr_job_status()",
+    "dead_letters": "SELECT order_id, symbol, venue, attempts, failed_at, coalesce(last_error, detail) AS last_error,"
+                    " next_step FROM tr_dead_letters WHERE reason = 'PROCESSING_ERROR'",
+    "awaiting_operator": "SELECT order_id, symbol, venue, failed_at, detail, next_step FROM tr_dead_letters"
+                         " WHERE reason = 'UNKNOWN_AT_VENUE'",
 }
 
 
@@ -53,6 +61,8 @@ def as_json(report: dict[str, Any]) -> str:
 def _cell(value: Any) -> str:
     if value is None:
         return "-"
+    if isinstance(value, bool):
+        return "yes" if value else "no"
     if isinstance(value, timedelta):
         return f"{value.total_seconds():.1f}s"
     if isinstance(value, Decimal):
@@ -84,9 +94,25 @@ def table(rows: Sequence[dict[str, Any]], columns: Sequence[str]) -> list[str]:
     return lines
 
 
+def _operations(report: dict[str, Any]) -> list[str]:
+    """Health, workers, jobs, dead letters and orders awaiting an operator."""
+    worst = [c for c in report["health"] if c["status"] != "ok"]
+    lines = ["Health", "  " + ("ok: every check passes (trader health)" if not worst else
+                                "  ".join(f"{c['check_name']} {c['status']}" for c in worst) + "  (trader health says what to do)")]
+    lines += ["", "Workers"]
+    lines += table(report["workers"], ["worker_id", "connections", "connected_since", "last_active"])
+    lines += ["", "Jobs"]
+    lines += table(report["jobs"], ["job", "schedule", "scheduled", "active", "last_status", "last_start", "last_message"])
+    lines += ["", "Dead letters"]
+    lines += table(report["dead_letters"], ["order_id", "symbol", "venue", "attempts", "failed_at", "last_error", "next_step"])
+    lines += ["", "Orders awaiting an operator"]
+    lines += table(report["awaiting_operator"], ["order_id", "symbol", "venue", "failed_at", "detail", "next_step"])
+    return lines
+
+
 def as_text(report: dict[str, Any]) -> str:
     p = report["pipeline"]
-    lines = ["Pipeline",
+    lines = _operations(report) + ["", "Pipeline",
              f"  pending {p['pending']}  claimed {p['claimed']}  working {p['working']}  done {p['done']}"
              f"  oldest pending {_cell(p['oldest_pending_age'])}  expired leases {p['expired_leases']}",
              "", "Positions"]

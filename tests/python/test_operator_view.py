@@ -50,13 +50,39 @@ def test_status_shows_the_pipeline_positions_quality_and_unapplied_input(db):
     assert [(u["reason"], u["count"]) for u in data["unapplied"]] == [("CROSSED_QUOTE", 1)]
 
 
+def test_status_shows_health_workers_jobs_dead_letters_and_orders_awaiting_an_operator(db, start_worker):
+    for order_id, reason in (("OV-DEAD", "PROCESSING_ERROR"), ("OV-UNK", "UNKNOWN_AT_VENUE")):
+        db.execute("INSERT INTO tr_inbox (id, source, source_id, symbol, order_spec, claim_count, last_error, venue) "
+                   "VALUES (%s, 'decision', %s, 'OV-A', '{\"side\": \"buy\", \"qty\": 1}', 5, 'adapter crashed', 'paper_a')",
+                   (order_id, order_id))
+        db.execute("SELECT tr_report_execution(%s, %s)", (order_id, Jsonb({"status": "failed", "reason": reason})))
+    worker = start_worker("--worker-id", "ov-worker")
+    worker.wait_connected()
+    text = trader("status")
+    assert text.returncode == 0, text.stderr
+    blocks = dict(block.split("\n", 1) for block in text.stdout.split("\n\n"))
+    sections = {title: [line.split()[0] for line in body.splitlines()] for title, body in blocks.items()}
+    assert "dead_letters degraded  awaiting_operator degraded" in blocks["Health"], "the checks that are not ok"
+    assert "workers" not in blocks["Health"]
+    assert sections["Workers"] == ["worker_id", "ov-worker"]
+    assert set(sections["Jobs"][1:]) == {r[0] for r in db.execute("SELECT name FROM tr_jobs")}
+    assert sections["Dead letters"] == ["order_id", "OV-DEAD"]
+    assert sections["Orders awaiting an operator"] == ["order_id", "OV-UNK"]
+    data = json.loads(trader("status", "--json").stdout)
+    assert [w["worker_id"] for w in data["workers"]] == ["ov-worker"]
+    assert [d["order_id"] for d in data["dead_letters"]] == ["OV-DEAD"]
+    assert [d["order_id"] for d in data["awaiting_operator"]] == ["OV-UNK"]
+    assert {c["check_name"]: c["status"] for c in data["health"]}["awaiting_operator"] == "degraded"
+    assert worker.stop() == 0
+
+
 def test_demo_ends_with_a_report_for_every_decision_it_sent(db, start_worker):
     worker = start_worker()
     worker.wait_connected()
-    run = trader("demo", "--duration", "3", "--rate", "10", "--symbols", "2", timeout=60)
+    run = trader("demo", "--duration", "6", "--rate", "10", "--symbols", "2", timeout=90)
     assert run.returncode == 0, run.stdout + run.stderr
     sent = db.execute("SELECT count(*) FROM dm_strand WHERE id LIKE 'demo-%'").fetchone()[0]
-    assert sent >= 25
+    assert sent >= 55
     reported = db.execute("SELECT count(*) FROM tr_strand WHERE kind = 'execution' AND decision_id LIKE 'demo-%' "
                           "AND exec_metrics->>'status' IN ('filled', 'cancelled', 'rejected', 'failed')").fetchone()[0]
     assert reported == sent
@@ -64,6 +90,19 @@ def test_demo_ends_with_a_report_for_every_decision_it_sent(db, start_worker):
     assert "latency decision->report  p50" in run.stdout and "positions" in run.stdout
     assert db.execute("SELECT count(*) FROM md_strand WHERE symbol LIKE 'DEMO-%'").fetchone()[0] >= 20, "quotes walked"
     assert worker.stop() == 0
+
+    # The lesson formed from the run's executions at paper_a, and changed later decisions.
+    [(lesson_id, members)] = db.execute(
+        "SELECT l.id, l.executions FROM tr_active_lessons l WHERE l.kind = 'braid' AND l.conditions->>'venue' = 'paper_a' "
+        "AND l.effects ? 'avoid_venue'").fetchall()
+    assert f"a lesson formed: braid {lesson_id} from {members} executions" in run.stdout
+    changed = db.execute(
+        "SELECT count(*) FROM tr_strand WHERE kind = 'execution' AND decision_id LIKE 'demo-%%' "
+        "AND lesson_metadata->'lessons_applied' ? %s AND exec_metrics->>'venue' = 'paper_a' "
+        "AND (exec_metrics->>'order_qty')::numeric < (exec_metrics->>'requested_qty')::numeric "
+        "AND created_at > (SELECT created_at FROM tr_strand WHERE id = %s)", (lesson_id, lesson_id)).fetchone()[0]
+    assert changed > 0, "an order sent smaller at paper_a, after the lesson formed and because of it"
+    assert f"{changed} orders that named paper_a were sent at half size" in run.stdout
 
 
 def test_the_bench_measures_on_a_tiny_run(db, tmp_path):
