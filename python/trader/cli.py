@@ -126,9 +126,10 @@ def main(argv: list[str] | None = None) -> int:
     demo.set_defaults(func=_demo)
 
     # Commands defined in their own modules: each adds its subparser with register(sub).
-    from trader import operator, tca
+    from trader import health, operator, tca
     operator.register(sub)
     tca.register(sub)
+    health.register(sub)
 
     args = parser.parse_args(argv)
     if getattr(args, "batch_size", 1) < 1:

@@ -9,19 +9,11 @@ import sys
 
 import pytest
 
+from conftest import LEARNING_JOBS
 from trader.db import connect
 
-# trader health as the CLI runs it: the subcommand registered on a parser of its own.
-HEALTH = ("import argparse, sys\n"
-          "from trader import health\n"
-          "parser = argparse.ArgumentParser(prog='trader')\n"
-          "health.register(parser.add_subparsers(dest='command', required=True))\n"
-          "args = parser.parse_args(sys.argv[1:])\n"
-          "sys.exit(args.func(args))\n")
-
-
 def health(*args: str) -> subprocess.CompletedProcess:
-    return subprocess.run([sys.executable, "-c", HEALTH, "health", *args], capture_output=True, text=True, timeout=60)
+    return subprocess.run([sys.executable, "-m", "trader", "health", *args], capture_output=True, text=True, timeout=60)
 
 
 def statuses(run: subprocess.CompletedProcess) -> dict[str, str]:
@@ -30,9 +22,13 @@ def statuses(run: subprocess.CompletedProcess) -> dict[str, str]:
 
 @pytest.fixture
 def quiet_jobs(db):
-    """The jobs' run history of earlier tests is not this test's: it starts with none."""
+    """The jobs' run history of earlier tests is not this test's: it starts with none.
+    Every job is active, as in production (the test session pauses the learning jobs)."""
     db.execute("DELETE FROM cron.job_run_details d USING cron.job j "
                "WHERE d.jobid = j.jobid AND j.jobname LIKE 'trader-%' AND j.database = current_database()")
+    db.execute("UPDATE cron.job SET active = true WHERE jobname = ANY(%s)", (LEARNING_JOBS,))
+    yield
+    db.execute("UPDATE cron.job SET active = false WHERE jobname = ANY(%s)", (LEARNING_JOBS,))
 
 
 def test_healthy_with_a_worker_running(db, quiet_jobs, start_worker):
