@@ -8,6 +8,9 @@ BEGIN;
 -- PL/pgSQL makes a custom plan again on every call while the generic one looks
 -- dearer, and planning cost more than running (tr_report_problem: 0.2 ms a report
 -- planned each time, 0.07 ms generic). Their statements go by key on small batches.
+-- Plans are generic and made once per session; made while the tables are still
+-- small (a fresh deployment) they would scan whole tables for a few ids until the
+-- next ANALYZE. Index access is right at any size, so it is required.
 CREATE FUNCTION tr_claim_batch(p_worker text, p_batch_size integer, p_venues text[] DEFAULT NULL)
 RETURNS TABLE (id text, source text, symbol text, side text, qty numeric, order_type text, limit_px numeric, tif text,
                requested_venue text, lifecycle_id text, timeframe text, regime text, signal_strength numeric,
@@ -16,6 +19,7 @@ RETURNS TABLE (id text, source text, symbol text, side text, qty numeric, order_
 LANGUAGE plpgsql SECURITY DEFINER
 SET search_path = pg_catalog, public, pg_temp
 SET plan_cache_mode = force_generic_plan
+SET enable_seqscan = off
 SET jit = off
 AS $$
 #variable_conflict use_column

@@ -392,11 +392,15 @@ COMMENT ON FUNCTION tr_report_or_failure(tr_report) IS 'The report itself, or fo
 -- PL/pgSQL makes a custom plan again on every call while the generic one looks
 -- dearer, and planning cost more than running (tr_report_problem: 0.2 ms a report
 -- planned each time, 0.07 ms generic). Their statements go by key on small batches.
+-- Plans are generic and made once per session; made while the tables are still
+-- small (a fresh deployment) they would scan whole tables for a few ids until the
+-- next ANALYZE. Index access is right at any size, so it is required.
 CREATE FUNCTION tr_report_executions(p_reports jsonb)
 RETURNS TABLE (order_id text, execution_id text)
 LANGUAGE plpgsql SECURITY DEFINER
 SET search_path = pg_catalog, public, pg_temp
 SET plan_cache_mode = force_generic_plan
+SET enable_seqscan = off
 AS $$
 #variable_conflict use_column
 DECLARE
