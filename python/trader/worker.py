@@ -63,7 +63,9 @@ def _report_body(answer: VenueAnswer, venue: str, curated: Curated | dict[str, A
     if answer.detail:
         body["detail"] = answer.detail
     cur = curated.as_json() if isinstance(curated, Curated) else (curated or {})
-    if cur.get("order_qty") is not None:
+    if answer.order_qty is not None:
+        body["order_qty"] = str(answer.order_qty)
+    elif cur.get("order_qty") is not None:
         body["order_qty"] = cur["order_qty"]
     for key in ("tr_predict", "lesson_metadata"):
         if cur.get(key) is not None:

@@ -179,13 +179,13 @@ def test_a_fee_charged_in_another_currency_is_recorded_as_charged(db):
     v, _ = venue("binance", {("POST", "/api/v3/order"): [binance_order("FILLED", "1.00000000", fills=[
         {"price": "100.00000000", "qty": "1.00000000", "commission": "0.00050000", "commissionAsset": "BNB", "tradeId": 70}])]})
     [answer] = v.submit([ORDER])
-    assert answer.fills[0]["fee"] == "0" and answer.fills[0]["fee_charged"] == {"cost": "0.0005", "currency": "BNB"}
+    assert answer.fills[0]["fee"] == "0" and answer.fills[0]["fee_unconverted"], "no BNB market here: unconverted, said so"
     db.execute("INSERT INTO tr_inbox (id, source, source_id, symbol, order_spec) VALUES (%s, 'decision', %s, 'BTC-USD', "
                "'{\"side\": \"buy\", \"qty\": 1}')", (ULID_ID, ULID_ID))
     db.execute("SELECT tr_report_execution(%s, %s)", (ULID_ID, Jsonb({"status": answer.status, "venue": "test_binance",
                                                                        "venue_order_id": answer.venue_order_id, "fills": answer.fills})))
     stored = db.execute("SELECT fills->0 FROM tr_strand WHERE kind = 'execution' AND decision_id = %s", (ULID_ID,)).fetchone()[0]
-    assert stored["fee_charged"] == {"cost": "0.0005", "currency": "BNB"} and stored["fee"] == 0
+    assert stored["fee_charged"] == {"cost": "0.0005", "currency": "BNB", "unconverted": True} and stored["fee"] == 0
 
 
 def test_a_worker_trades_through_a_ccxt_venue_and_reconciles_a_timeout(db):

@@ -44,6 +44,8 @@ class VenueAnswer:
     reason: str | None = None
     detail: str | None = None
     submitted_at: str | None = None
+    #: The quantity the venue took, when it is not the curated one (rounded to a lot step).
+    order_qty: Decimal | None = None
 
     @property
     def filled_qty(self) -> Decimal:

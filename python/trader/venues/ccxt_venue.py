@@ -13,6 +13,8 @@ Configuration is the venue's row in tr_venues, params:
   symbols       {"BTC-USD": "BTC/USDT"}: the Trader's symbol to the exchange's (default: '-' -> '/')
   poll_interval_s  how often working orders are followed (default 2)
   timeout_ms    ccxt request timeout (default 10000)
+  markets_ttl_s how long the exchange's markets (lot step, tick, limits) are kept (default 3600)
+  fee_rate_ttl_s how long a price used to convert a third-currency fee is kept (default 60)
 Credentials only from the environment: TRADER_VENUE_<NAME>_API_KEY, _SECRET, _PASSWORD.
 """
 
@@ -32,6 +34,7 @@ from ulid import ULID
 
 from trader.db import ConfigurationError
 from trader.venues import VenueAnswer, VenueOrder, VenueUnavailable
+from trader.venues.exchange_rules import Markets, Prices, Refusal, shape
 
 
 @dataclass(frozen=True)
@@ -93,6 +96,10 @@ def order_id_from_client(client_id: str) -> str:
         return client_id
 
 
+def _rejection(exc: Exception) -> str:
+    return next((code for cls, code in REJECTIONS if isinstance(exc, cls)), "VENUE_ERROR")
+
+
 def _dec(value: Any) -> Decimal | None:
     return None if value is None else Decimal(str(value))
 
@@ -111,6 +118,8 @@ class CcxtVenue:
             self.style = ClientIdStyle(self.style.pattern, self.style.ulid_as_uuid, params["lookup_param"])
         self.poll_interval_s = float(params.get("poll_interval_s", 2))
         self.exchange = exchange or self._open()
+        self.markets = Markets(self.exchange, float(params.get("markets_ttl_s", 3600)))
+        self.prices = Prices(self.exchange, float(params.get("fee_rate_ttl_s", 60)))
 
     def _open(self) -> Any:
         env = f"TRADER_VENUE_{self.name.upper()}_"
@@ -145,6 +154,12 @@ class CcxtVenue:
     # the interface -----------------------------------------------------------------
 
     def submit(self, orders: Sequence[VenueOrder], deadline: float | None = None) -> list[VenueAnswer]:
+        try:
+            self.markets.ensure()
+        except ccxt.BaseError as exc:
+            # Without the exchange's rules nothing is sent: the batch is a venue error.
+            detail = f"the exchange's markets could not be loaded ({type(exc).__name__}: {exc}"[:400] + "); not sent"
+            return [VenueAnswer("rejected", reason="VENUE_ERROR", detail=detail) for _ in orders]
         answers = []
         for order in orders:
             if deadline is not None and time.monotonic() >= deadline:
@@ -189,20 +204,31 @@ class CcxtVenue:
         params: dict[str, Any] = {"clientOrderId": cid}
         if order.tif and order.order_type == "limit":
             params["timeInForce"] = order.tif.upper()
+        market = self.symbol(order.symbol)
         try:
-            placed = self.exchange.create_order(self.symbol(order.symbol), order.order_type, order.side, float(order.qty),
-                                                None if order.limit_px is None else float(order.limit_px), params)
+            shaped = shape(self.exchange, market, order.side, order.qty, order.limit_px, lambda: self.prices.of_symbol(market))
+        except ccxt.BaseError as exc:
+            return VenueAnswer("rejected", reason=_rejection(exc), detail=f"{type(exc).__name__}: {exc}"[:500])
+        if isinstance(shaped, Refusal):
+            return VenueAnswer("rejected", reason=shaped.reason, detail=shaped.detail)
+        try:
+            # ccxt takes floats; a decimal on the exchange's step converts to the float
+            # whose text is that decimal, which ccxt formats back exactly.
+            placed = self.exchange.create_order(market, order.order_type, order.side, float(shaped.qty),
+                                                None if shaped.limit_px is None else float(shaped.limit_px), params)
         except UNCERTAIN as exc:
             return self._after_uncertain(order, exc)
         except ccxt.BaseError as exc:
-            reason = next((code for cls, code in REJECTIONS if isinstance(exc, cls)), "VENUE_ERROR")
-            return VenueAnswer("rejected", reason=reason, detail=f"{type(exc).__name__}: {exc}"[:500])
+            return VenueAnswer("rejected", reason=_rejection(exc), detail=f"{type(exc).__name__}: {exc}"[:500])
         try:
-            return self._answer(placed, order.symbol)
+            answer = self._answer(placed, order.symbol)
+            answer.order_qty = answer.order_qty or shaped.qty
+            return answer
         except ccxt.BaseError:
             # Placed, but its fills could not be read now: it is working, and the
             # follow-ups read them by its exchange id.
-            return VenueAnswer("working", venue_order_id=str(placed.get("id")), submitted_at=placed.get("datetime"))
+            return VenueAnswer("working", venue_order_id=str(placed.get("id")), submitted_at=placed.get("datetime"),
+                               order_qty=shaped.qty)
 
     def _after_uncertain(self, order: VenueOrder, exc: Exception) -> VenueAnswer:
         """The request may or may not have reached the exchange: look, never resend."""
@@ -243,9 +269,10 @@ class CcxtVenue:
         if status == "filled" and amount is not None and filled < amount:
             status = "cancelled"  # closed short of the amount
         fills = self._fills(order, symbol) if filled > 0 else []
+        # The exchange's amount is what was sent, after rounding to its lot step.
         return VenueAnswer(status, venue_order_id=str(order.get("id")), fills=fills,
                            reason="VENUE_REJECTED" if status == "rejected" else None,
-                           submitted_at=order.get("datetime"))
+                           submitted_at=order.get("datetime"), order_qty=amount if amount else None)
 
     def _fills(self, order: dict[str, Any], symbol: str | None) -> list[dict[str, Any]]:
         trades = [t for t in order.get("trades") or [] if t.get("id")]
@@ -258,22 +285,34 @@ class CcxtVenue:
         market = self.exchange.markets.get(order.get("symbol") or self.symbol(symbol or "")) or {}
         return [self._fill(t, market) for t in trades]
 
-    @staticmethod
-    def _fill(trade: dict[str, Any], market: dict[str, Any]) -> dict[str, Any]:
-        """A fill in the Trader's terms: the fee in the quote currency where it can be
-        converted (a base-currency fee at the fill price), and the fee as charged."""
+    def _fill(self, trade: dict[str, Any], market: dict[str, Any]) -> dict[str, Any]:
+        """A fill in the Trader's terms: the fee in the quote currency, and the fee as charged."""
         # ccxt hands numbers over as floats: back to the exchange's decimals, 8 places at most.
         px, qty = _dec8(trade["price"]), _dec8(trade["amount"])
         fee = trade.get("fee") or {}
         cost, currency = _dec(fee.get("cost")) or Decimal(0), fee.get("currency")
-        if currency is None or currency == market.get("quote"):
-            quote_fee = cost
-        elif currency == market.get("base"):
-            quote_fee = (cost * px).quantize(Decimal("0.00000001"))
-        else:
-            quote_fee = Decimal(0)  # a third currency: no price for it here; recorded as charged below
-        fill: dict[str, Any] = {"fill_id": str(trade["id"]), "px": str(px), "qty": str(qty), "fee": str(quote_fee),
+        fill: dict[str, Any] = {"fill_id": str(trade["id"]), "px": str(px), "qty": str(qty), "fee": "0",
                                 "ts": trade.get("datetime")}
-        if currency is not None:
-            fill["fee_charged"] = {"cost": str(cost), "currency": currency}
+        if currency is None:
+            fill["fee"] = str(cost)
+            return fill
+        charged: dict[str, Any] = {"cost": str(cost), "currency": currency}
+        rate = self._fee_rate(currency, market, px, cost)
+        if rate is None:
+            # No price for it: the fee counts 0 in the quote currency, and says so.
+            fill["fee_unconverted"] = True
+            charged["unconverted"] = True
+        else:
+            fill["fee"] = str(cost if rate == 1 else (cost * rate).quantize(Decimal("0.00000001")))
+        fill["fee_charged"] = charged
         return fill
+
+    def _fee_rate(self, currency: str, market: dict[str, Any], px: Decimal, cost: Decimal) -> Decimal | None:
+        """One unit of the fee's currency in the market's quote currency: 1 for the
+        quote, the fill price for the base, the exchange's price for any other."""
+        quote = market.get("quote")
+        if currency == quote or not cost:
+            return Decimal(1)
+        if currency == market.get("base"):
+            return px
+        return None if quote is None else self.prices.rate(currency, quote)
