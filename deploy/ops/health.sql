@@ -1,104 +1,11 @@
 -- Deploy trader:ops/health
--- Probes, supervisors and people ask one question: is the Trader working, and if not,
--- what must be done? Each check's verdict is decided here, once, so that `trader
--- health`, `trader status` and a psql session never disagree about it. The readers
--- need views the module's roles cannot have (other sessions in pg_stat_activity,
--- pg_cron's tables), so the functions run as their owner and return only what the
--- checks need.
+-- Reworked after @v0.2.0: fees the exchange charged in a currency that could not be
+-- priced (execution/exchange_rules) count 0 in PnL until someone looks: health says so.
 BEGIN;
-
-INSERT INTO tr_setting_rules (key, kind, min, max, min_open, allow_off) VALUES
-    ('health.max_pending_age',     'interval', NULL, NULL, false, false),
-    ('health.expired_lease_grace', 'interval', NULL, NULL, false, false);
-
-INSERT INTO tr_settings (key, value, description) VALUES
-    ('health.max_pending_age', '30 seconds',
-     'trader health is degraded when an order has waited longer than this for a worker: workers are missing, stuck or too few (an interval).'),
-    ('health.expired_lease_grace', '30 seconds',
-     'trader health is degraded when a claim''s lease expired longer ago than this and no claim took it back: its worker died and none is claiming (an interval).');
-
--- A worker names its connections `trader-worker <worker id>`; counting sessions rather
--- than asking the worker means a hung process that still holds its connections counts
--- as alive, which the pending-age check then catches.
-CREATE FUNCTION tr_worker_sessions()
-RETURNS TABLE (worker_id text, connections integer, connected_since timestamptz, last_active timestamptz)
-LANGUAGE sql STABLE SECURITY DEFINER
-SET search_path = pg_catalog, public, pg_temp
-AS $$
-    SELECT substr(a.application_name, length('trader-worker ') + 1), count(*)::integer,
-           min(a.backend_start), max(coalesce(a.state_change, a.backend_start))
-      FROM pg_stat_activity a
-     WHERE a.datname = current_database() AND a.application_name LIKE 'trader-worker %'
-     GROUP BY a.application_name
-     ORDER BY 1
-$$;
-
-COMMENT ON FUNCTION tr_worker_sessions() IS
-    'The workers connected to this database (connections named trader-worker <id>), for trader health and trader status: runs as its owner because the module''s roles cannot see other roles'' sessions.';
-
--- pg_cron may be absent from this database (loaded for another one, or not at all);
--- then the jobs are listed unscheduled rather than failing the reader, and the cron
--- tables are only named inside the branch that knows they exist.
-CREATE FUNCTION tr_job_status()
-RETURNS TABLE (job text, schedule text, scheduled boolean, active boolean, last_status text,
-               last_start timestamptz, last_end timestamptz, last_message text)
-LANGUAGE plpgsql STABLE SECURITY DEFINER
-SET search_path = pg_catalog, public, pg_temp
-AS $$
-BEGIN
-    IF to_regclass('cron.job') IS NULL OR to_regclass('cron.job_run_details') IS NULL THEN
-        RETURN QUERY SELECT t.name, t.schedule, false, false, NULL::text, NULL::timestamptz, NULL::timestamptz, NULL::text
-                       FROM tr_jobs t ORDER BY t.name;
-        RETURN;
-    END IF;
-    RETURN QUERY
-        SELECT t.name, t.schedule, j.jobid IS NOT NULL, coalesce(j.active, false),
-               r.status, r.start_time, r.end_time, left(r.return_message, 500)
-          FROM tr_jobs t
-          LEFT JOIN cron.job j ON j.jobname = t.name AND j.database = current_database()
-          LEFT JOIN LATERAL (SELECT d.status, d.start_time, d.end_time, d.return_message
-                               FROM cron.job_run_details d
-                              WHERE d.jobid = j.jobid AND d.status NOT IN ('starting', 'running')
-                              ORDER BY d.start_time DESC NULLS LAST, d.runid DESC
-                              LIMIT 1) r ON true
-         ORDER BY t.name;
-END
-$$;
-
-COMMENT ON FUNCTION tr_job_status() IS
-    'Each job of tr_jobs: whether pg_cron has it for this database, and its last finished run. Runs as its owner (the module''s roles cannot read cron.*); without pg_cron here every job is unscheduled, never an error.';
-
--- The jobs check in words: what is wrong first, and the one thing to do about it.
-CREATE FUNCTION tr_health_jobs()
-RETURNS TABLE (status text, value text, detail text)
-LANGUAGE sql STABLE
-SET search_path = pg_catalog, public, pg_temp
-AS $$
-    WITH s AS (SELECT * FROM tr_job_status()),
-         agg AS (SELECT count(*) AS jobs, count(*) FILTER (WHERE scheduled AND active) AS scheduled,
-                        string_agg(job, ', ' ORDER BY job) FILTER (WHERE NOT (scheduled AND active)) AS unscheduled,
-                        string_agg(format('%s (%s)', job, coalesce(last_message, 'no message')), '; ' ORDER BY job)
-                            FILTER (WHERE last_status = 'failed') AS failed
-                   FROM s)
-    SELECT CASE WHEN to_regclass('cron.job') IS NULL OR unscheduled IS NOT NULL OR failed IS NOT NULL
-                THEN 'degraded' ELSE 'ok' END,
-           format('%s of %s scheduled', scheduled, jobs),
-           CASE WHEN to_regclass('cron.job') IS NULL
-                THEN 'pg_cron is not installed in this database (no cron schema): leases, monitors and learning are not swept on time; load pg_cron with cron.database_name set to this database, CREATE EXTENSION pg_cron, then trader jobs schedule'
-                WHEN unscheduled IS NOT NULL
-                THEN format('not scheduled: %s; run trader jobs schedule', unscheduled)
-                WHEN failed IS NOT NULL
-                THEN format('last run failed: %s; see cron.job_run_details and fix the cause', failed)
-                ELSE 'every job is scheduled and its last run succeeded' END
-      FROM agg
-$$;
-
-COMMENT ON FUNCTION tr_health_jobs() IS
-    'The verdict of the jobs check of tr_health: degraded when pg_cron is absent here, a job is not scheduled, or a job''s last run failed, with what to do.';
 
 -- One row per check. p_now is a parameter so that tests make the time pass instead of
 -- waiting for it; the live checks (sessions, cron) read the present regardless.
-CREATE FUNCTION tr_health(p_now timestamptz DEFAULT clock_timestamp())
+CREATE OR REPLACE FUNCTION tr_health(p_now timestamptz DEFAULT clock_timestamp())
 RETURNS TABLE (check_name text, status text, value text, detail text)
 LANGUAGE sql STABLE SECURITY DEFINER
 SET search_path = pg_catalog, public, pg_temp
@@ -152,12 +59,11 @@ AS $$
       FROM dl
     UNION ALL
     SELECT 'jobs', j.status, j.value, j.detail FROM tr_health_jobs() j
+    UNION ALL
+    SELECT 'unconverted_fees', f.status, f.value, f.detail FROM tr_health_fees() f
 $$;
 
 COMMENT ON FUNCTION tr_health(timestamptz) IS
-    'The Trader''s health, one row per check (module, workers, pending_age, expired_leases, dead_letters, awaiting_operator, jobs) with its verdict (ok, degraded, down), value and what to do: decided here once for trader health, trader status and psql. Runs as its owner to see other sessions and pg_cron.';
-
-REVOKE EXECUTE ON FUNCTION tr_worker_sessions(), tr_job_status(), tr_health_jobs(), tr_health(timestamptz) FROM PUBLIC;
-GRANT EXECUTE ON FUNCTION tr_worker_sessions(), tr_job_status(), tr_health(timestamptz) TO tr_worker, tr_inspector, tr_operator;
+    'The Trader''s health, one row per check (module, workers, pending_age, expired_leases, dead_letters, awaiting_operator, jobs, unconverted_fees) with its verdict (ok, degraded, down), value and what to do: decided here once for trader health, trader status and psql. Runs as its owner to see other sessions and pg_cron.';
 
 COMMIT;

@@ -1,7 +1,7 @@
 -- Health: each check's verdict made from rows, with the time passed in. A worker is a
 -- session named trader-worker <id>; pg_cron's absence is a cron schema out of sight.
 BEGIN;
-SELECT plan(24);
+SELECT plan(26);
 
 DELETE FROM tr_execution_performance; DELETE FROM tr_strand; DELETE FROM tr_positions; DELETE FROM tr_quotes;
 DELETE FROM tr_fills; DELETE FROM tr_inbox; DELETE FROM tr_operator_actions;
@@ -26,7 +26,7 @@ END $$;
 
 SELECT results_eq($$SELECT check_name FROM tr_health()$$,
                   $$VALUES ('module'), ('workers'), ('pending_age'), ('expired_leases'), ('dead_letters'),
-                           ('awaiting_operator'), ('jobs')$$,
+                           ('awaiting_operator'), ('jobs'), ('unconverted_fees')$$,
                   'one row per check, in a fixed order');
 SELECT is(pg_temp.verdict('module'), 'ok', 'module: the function the worker calls is deployed');
 
@@ -91,6 +91,12 @@ SELECT results_eq($$SELECT status, value FROM tr_health() WHERE check_name = 'jo
                   'jobs: without pg_cron in this database the check is degraded, not an error');
 SELECT matches((SELECT detail FROM tr_health() WHERE check_name = 'jobs'), '^pg_cron is not installed in this database',
                'and says so');
+
+SELECT is(pg_temp.verdict('unconverted_fees'), 'ok', 'unconverted_fees: every fee is counted in the quote currency');
+INSERT INTO tr_inbox (id, source, source_id, symbol, order_spec) VALUES ('H-FEE', 'decision', 'H-FEE', 'HF-A', '{"side": "buy", "qty": 1}');
+SELECT tr_report_execution('H-FEE', '{"status": "filled", "venue": "paper_a", "fills": [{"fill_id": "hf1", "px": 10, "qty": 1, "fee": 0,
+                                      "fee_charged": {"cost": "0.1", "currency": "XYZ", "unconverted": true}}]}');
+SELECT is(pg_temp.verdict('unconverted_fees'), 'degraded', 'unconverted_fees: a fee that could not be priced makes health degraded');
 
 SELECT * FROM finish();
 ROLLBACK;
