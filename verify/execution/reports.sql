@@ -1,6 +1,7 @@
 -- Verify trader:execution/reports
+-- A report whose order_qty is not positive is refused, not let through to the CHECK.
 BEGIN;
-SELECT 1 / has_function_privilege('tr_worker', 'tr_report_execution(text, jsonb)', 'execute')::int;
-SELECT 1 / has_function_privilege('tr_worker', 'tr_reject_decision(text, text, text)', 'execute')::int;
-SELECT 1 / (tr_execution_score(0, 0, 1) = 1)::int;
+INSERT INTO tr_inbox (id, source, source_id, symbol, order_spec) VALUES ('verify-oq', 'decision', 'verify-oq', 'VX', '{"side": "buy", "qty": 2}');
+SELECT 1 / count(*) FROM tr_parse_reports('[{"order_id": "verify-oq", "report": {"status": "working", "order_qty": -1}}]')
+ WHERE problem LIKE 'order_qty %';
 ROLLBACK;

@@ -1,6 +1,6 @@
 -- Execution reports: what the worker tells the database after a venue answered.
 BEGIN;
-SELECT plan(49);
+SELECT plan(52);
 
 DELETE FROM tr_strand; DELETE FROM tr_positions; DELETE FROM tr_quotes; DELETE FROM tr_inbox;
 DELETE FROM tr_execution_performance;
@@ -161,6 +161,19 @@ SELECT is(tr_execution_score(0, 0, 1), 1.0000, 'no slippage, no latency, all fil
 SELECT is(tr_execution_score(10, 1000, 1), 0.8600, 'score = 0.5 x (1 - 10/50) + 0.2 x (1 - 1000/5000) + 0.3 x 1');
 SELECT is(tr_execution_score(80, 9000, 0), 0.0000, 'slippage past 50 bps and latency past 5 s with nothing filled: score 0');
 SELECT is(tr_execution_score(NULL, NULL, 1), 0.6500, 'unmeasured slippage and latency score a neutral 0.5 each');
+
+-- An order_qty that is not a positive quantity is a refused report, never a failed batch.
+INSERT INTO tr_inbox (id, source, source_id, symbol, order_spec) VALUES
+    ('OQ-1', 'decision', 'OQ-1', 'OQ-A', '{"side": "buy", "qty": 2}'),
+    ('OQ-2', 'decision', 'OQ-2', 'OQ-A', '{"side": "buy", "qty": 2}');
+SELECT throws_ok($$SELECT tr_report_execution('OQ-1', '{"status": "working", "venue": "v", "order_qty": -1}')$$,
+                 '22023', 'report for order OQ-1 refused: order_qty -1 is not in (0, 2]',
+                 'a negative order_qty is refused with its reason');
+SELECT lives_ok($$SELECT * FROM tr_report_executions('[{"order_id": "OQ-2", "report": {"status": "working", "venue": "v", "order_qty": 0}}]')$$,
+                'in a batch, an order_qty of zero does not fail the batch');
+SELECT results_eq($$SELECT status::text, reason FROM tr_inbox WHERE id = 'OQ-2'$$,
+                  $$VALUES ('failed', 'INVALID_VENUE_REPORT')$$,
+                  'it fails that order as an invalid venue report');
 
 SELECT * FROM finish();
 ROLLBACK;

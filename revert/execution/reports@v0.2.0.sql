@@ -1,0 +1,21 @@
+-- Revert trader:execution/reports
+BEGIN;
+DROP FUNCTION tr_reject_decision(text, text, text);
+DROP FUNCTION tr_report_execution(text, jsonb);
+DROP FUNCTION tr_report_executions(jsonb);
+DROP FUNCTION tr_report_or_failure(tr_report);
+DROP FUNCTION tr_record_execution_quality(text[]);
+DROP FUNCTION tr_publish_fills(tr_fills[]);
+DROP FUNCTION tr_publish_executions(text[]);
+DROP FUNCTION tr_fill_json(tr_fills);
+DROP FUNCTION tr_exec_metrics(tr_inbox);
+DROP FUNCTION tr_apply_reports(tr_report[]);
+DROP FUNCTION tr_parse_reports(jsonb);
+DROP FUNCTION tr_report_problem(tr_inbox, jsonb, text, numeric, text, numeric);
+DROP TYPE tr_report;
+DROP FUNCTION tr_parse_fill(jsonb);
+DROP FUNCTION tr_json_timestamp(jsonb);
+DROP FUNCTION tr_slippage_bps(text, numeric, numeric);
+DROP FUNCTION tr_execution_score(numeric, numeric, numeric);
+DROP TABLE tr_fills;
+COMMIT;
