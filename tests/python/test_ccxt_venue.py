@@ -1,5 +1,6 @@
-"""The ccxt venue against ccxt's real exchange classes (binance: lookup by client order
-id; kraken: UUID-form client ids and no such lookup), their HTTP layer replaced by
+"""The ccxt venue against ccxt's real exchange classes (binance, okx, bybit: lookup by
+client order id in each one's own parameter; kraken: UUID-form client ids and no such
+lookup), their HTTP layer replaced by
 canned responses. Offline: nothing leaves the process."""
 
 from __future__ import annotations
@@ -22,6 +23,9 @@ SPOT = {"type": "spot", "spot": True, "margin": False, "swap": False, "future": 
 BINANCE_MARKET = SPOT | {"id": "BTCUSDT", "symbol": "BTC/USDT", "base": "BTC", "quote": "USDT", "baseId": "BTC", "quoteId": "USDT",
                          "precision": {"amount": 1e-8, "price": 1e-8},
                          "info": {"orderTypes": ["LIMIT", "MARKET", "LIMIT_MAKER"], "permissions": ["SPOT"]}}
+OKX_MARKET = SPOT | {"id": "BTC-USDT", "symbol": "BTC/USDT", "base": "BTC", "quote": "USDT", "baseId": "BTC", "quoteId": "USDT",
+                     "precision": {"amount": 1e-8, "price": 0.1}, "info": {"instType": "SPOT"}}
+BYBIT_MARKET = OKX_MARKET | {"id": "BTCUSDT", "info": {}}
 KRAKEN_MARKET = SPOT | {"id": "XXBTZUSD", "symbol": "BTC/USD", "base": "BTC", "quote": "USD", "baseId": "XXBT", "quoteId": "ZUSD",
                         "precision": {"amount": 1e-8, "price": 0.1}, "altname": "XBTUSD", "info": {"altname": "XBTUSD"}}
 
@@ -46,7 +50,11 @@ class Canned:
 
     def fetch(self, url: str, method: str = "GET", headers=None, body=None):
         parts = urlsplit(url)
-        query = {k: v[0] for k, v in parse_qs(parts.query or (body or "")).items()}
+        if body and body[0] in "[{":  # okx and bybit post JSON; okx's orders go as a batch of one
+            sent = json.loads(body)
+            query = sent[0] if isinstance(sent, list) else sent
+        else:
+            query = {k: v[0] for k, v in parse_qs(parts.query or (body or "")).items()}
         self.calls.append((method, parts.path, query))
         answer = self.answers[(method, parts.path)].pop(0)
         if isinstance(answer, Exception):
@@ -54,12 +62,17 @@ class Canned:
         return json.loads(json.dumps(answer))
 
 
+MARKETS = {"binance": BINANCE_MARKET, "okx": OKX_MARKET, "bybit": BYBIT_MARKET, "kraken": KRAKEN_MARKET}
+# ccxt's bybit asks the account's kind before trading unless told: a unified account here.
+OPTIONS = {"bybit": {"enableUnifiedMargin": False, "enableUnifiedAccount": True}}
+
+
 def venue(exchange_id: str, answers: dict) -> tuple[CcxtVenue, Canned]:
     canned = Canned(answers)
     cls = getattr(ccxt, exchange_id)
     exchange = type(f"Canned{exchange_id}", (cls,), {"fetch": lambda self, *a, **k: canned.fetch(*a, **k)})(
-        {"apiKey": "key", "secret": "c2VjcmV0"})
-    exchange.set_markets([BINANCE_MARKET if exchange_id == "binance" else KRAKEN_MARKET])
+        {"apiKey": "key", "secret": "c2VjcmV0", "password": "passphrase", "options": OPTIONS.get(exchange_id, {})})
+    exchange.set_markets([MARKETS[exchange_id]])
     return CcxtVenue(f"test_{exchange_id}", {"exchange": exchange_id, "symbols": {"BTC-USD": exchange.symbols[0]}}, exchange), canned
 
 
@@ -127,6 +140,79 @@ def test_a_timeout_with_no_order_at_the_exchange_fails_without_resending():
     assert [c[:2] for c in canned.calls].count(("POST", "/api/v3/order")) == 1
 
 
+def okx_order(state: str, filled: str, cid: str = ULID_ID) -> dict:
+    """An order as okx's GET /api/v5/trade/order documents it."""
+    return {"instType": "SPOT", "instId": "BTC-USDT", "ordId": "680800", "clOrdId": cid, "tag": "", "px": "",
+            "sz": "1", "ordType": "market", "side": "buy", "tdMode": "cash", "tgtCcy": "base_ccy", "state": state,
+            "accFillSz": filled, "fillPx": "100", "avgPx": "100", "tradeId": "", "fee": "-0.1", "feeCcy": "USDT",
+            "cTime": "1767225600000", "uTime": "1767225600000"}
+
+
+def okx_fill(trade_id: str) -> dict:
+    """A fill as okx's GET /api/v5/trade/fills-history documents it."""
+    return {"instType": "SPOT", "instId": "BTC-USDT", "tradeId": trade_id, "ordId": "680800", "clOrdId": ULID_ID,
+            "billId": "1", "tag": "", "fillPx": "100", "fillSz": "1", "side": "buy", "execType": "T", "feeCcy": "USDT",
+            "fee": "-0.1", "ts": "1767225600100"}
+
+
+def test_okx_takes_the_order_id_as_clOrdId_and_finds_it_by_it_after_a_timeout():
+    v, canned = venue("okx", {
+        ("POST", "/api/v5/trade/batch-orders"): [ccxt.RequestTimeout("okx POST timed out")],
+        ("GET", "/api/v5/trade/order"): [{"code": "0", "msg": "", "data": [okx_order("filled", "1")]}],
+        ("GET", "/api/v5/trade/fills-history"): [{"code": "0", "msg": "", "data": [okx_fill("7001")]}],
+    })
+    assert v.can_lookup
+    [answer] = v.submit([ORDER])
+    assert canned.calls[0][2]["clOrdId"] == ULID_ID, "okx sees the work item id as it is, never one ccxt makes up"
+    assert canned.calls[1][:2] == ("GET", "/api/v5/trade/order") and canned.calls[1][2]["clOrdId"] == ULID_ID
+    assert "ordId" not in canned.calls[1][2], "looked up by client order id alone"
+    assert (answer.status, answer.venue_order_id, [f["fill_id"] for f in answer.fills]) == ("filled", "680800", ["7001"])
+    assert [c[1] for c in canned.calls].count("/api/v5/trade/batch-orders") == 1, "found, not resent"
+
+
+def bybit_answer(result: dict) -> dict:
+    return {"retCode": 0, "retMsg": "OK", "result": result, "retExtInfo": {}, "time": 1767225600000}
+
+
+def bybit_order(status: str, filled: str, cid: str = ULID_ID) -> dict:
+    """An order as bybit's GET /v5/order/realtime documents it."""
+    return {"symbol": "BTCUSDT", "orderType": "Market", "orderLinkId": cid, "orderId": "1321052653536515584",
+            "orderStatus": status, "price": "0", "qty": "1", "side": "Buy", "cumExecQty": filled, "cumExecValue": "100",
+            "avgPrice": "100", "cumExecFee": "0.001", "timeInForce": "IOC", "leavesQty": "0",
+            "createdTime": "1767225600000", "updatedTime": "1767225600000"}
+
+
+def test_bybit_takes_the_order_id_as_orderLinkId_and_finds_it_by_it_after_a_timeout():
+    v, canned = venue("bybit", {
+        ("POST", "/v5/order/create"): [ccxt.RequestTimeout("bybit POST timed out")],
+        ("GET", "/v5/order/realtime"): [bybit_answer({"category": "spot", "list": [bybit_order("New", "0")]})],
+    })
+    [answer] = v.submit([ORDER])
+    assert canned.calls[0][2]["orderLinkId"] == ULID_ID
+    method, path, asked = canned.calls[1]
+    assert (method, path, asked["orderLinkId"]) == ("GET", "/v5/order/realtime", ULID_ID)
+    assert "orderId" not in asked, "never orderId=None beside it"
+    assert (answer.status, answer.venue_order_id) == ("working", "1321052653536515584")
+    assert [c[1] for c in canned.calls].count("/v5/order/create") == 1
+
+
+def test_bybit_without_the_order_says_it_was_not_placed():
+    v, canned = venue("bybit", {
+        ("POST", "/v5/order/create"): [ccxt.RequestTimeout("bybit POST timed out")],
+        ("GET", "/v5/order/realtime"): [bybit_answer({"category": "spot", "list": []})],
+    })
+    [answer] = v.submit([ORDER])
+    assert (answer.status, answer.reason) == ("failed", "VENUE_ERROR") and "not resent" in answer.detail
+
+
+def test_an_answer_under_another_client_id_is_kept_and_said():
+    v, _ = venue("okx", {("POST", "/api/v5/trade/batch-orders"): [
+        {"code": "0", "msg": "", "data": [{"clOrdId": "e847386590ce4dBC", "ordId": "680801", "sCode": "0", "sMsg": "", "tag": ""}]}]})
+    [answer] = v.submit([ORDER])
+    assert (answer.status, answer.venue_order_id) == ("working", "680801"), "placed: followed by its exchange id"
+    assert "e847386590ce4dBC" in answer.detail
+
+
 def test_an_exchange_without_lookup_by_client_id_fails_the_order_as_unknown():
     v, canned = venue("kraken", {("POST", "/0/private/AddOrder"): [ccxt.RequestTimeout("kraken POST timed out")]})
     assert not v.can_lookup
@@ -140,6 +226,8 @@ def test_an_exchange_without_lookup_by_client_id_fails_the_order_as_unknown():
 
 def test_client_ids_are_transformed_only_where_the_exchange_requires_it():
     assert client_order_id(ULID_ID, STYLES["binance"]) == ULID_ID
+    assert client_order_id(ULID_ID, STYLES["okx"]) == ULID_ID, "26 letters and digits fit okx's 1-32"
+    assert client_order_id(ULID_ID, STYLES["bybit"]) == ULID_ID
     assert client_order_id("D1", STYLES["kraken"]) == "D1"
     assert order_id_from_client(client_order_id(ULID_ID, STYLES["kraken"])) == ULID_ID
     v, canned = venue("binance", {})

@@ -25,7 +25,7 @@ import re
 import time
 import uuid
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from decimal import Decimal
 from typing import Any
 
@@ -39,20 +39,36 @@ from trader.venues.exchange_rules import Markets, Prices, Refusal, shape
 
 @dataclass(frozen=True)
 class ClientIdStyle:
-    """How an exchange takes a client order id and whether it can find an order by it."""
+    """How an exchange takes a client order id and how it finds an order by it.
 
-    pattern: str                       # ids matching this are sent as they are
-    ulid_as_uuid: bool = False         # a ULID (128 bits) may be sent in UUID form instead
-    lookup_param: str | None = None    # fetch_order(None, symbol, {lookup_param: id}) finds an order
+    The id always goes to ccxt as its unified `clientOrderId`, which ccxt puts in the
+    exchange's own parameter (`param`); passing it also keeps ccxt from making one up
+    (okx, for one, would send a broker id of its own)."""
+
+    param: str                          # the exchange's parameter, as it goes on the wire
+    pattern: str                        # ids matching this are sent as they are
+    ulid_as_uuid: bool = False          # a ULID (128 bits) may be sent in UUID form instead
+    lookup_param: str | None = None     # the parameter an order is found by; None: it cannot be
+    lookup_by_list: bool = False        # look up through fetch_open_orders rather than fetch_order
 
 
+# The one table of exchanges' client order ids; docs/venues.md#client-order-ids says the same.
 STYLES: dict[str, ClientIdStyle] = {
-    "binance": ClientIdStyle(pattern=r"^[.A-Z:/a-z0-9_-]{1,36}$", lookup_param="origClientOrderId"),
+    "binance": ClientIdStyle(param="newClientOrderId", pattern=r"^[.A-Z:/a-z0-9_-]{1,36}$",
+                             lookup_param="origClientOrderId"),
+    # okx: clOrdId is 1-32 letters and digits, so a ULID (26 of them) goes as it is.
+    "okx": ClientIdStyle(param="clOrdId", pattern=r"^[A-Za-z0-9]{1,32}$", lookup_param="clOrdId"),
+    # bybit: orderLinkId is up to 36 letters, digits, '-' and '_'. ccxt's fetch_order
+    # would send orderId=None beside it, so the lookup goes to the same endpoint
+    # (/v5/order/realtime, the account's last 500 orders of any status) through
+    # fetch_open_orders, which sends only what it is given.
+    "bybit": ClientIdStyle(param="orderLinkId", pattern=r"^[A-Za-z0-9_-]{1,36}$", lookup_param="orderLinkId",
+                           lookup_by_list=True),
     # Kraken: cl_ord_id is a UUID or up to 18 characters; orders are fetched by txid or
     # an integer userref, never by cl_ord_id.
-    "kraken": ClientIdStyle(pattern=r"^[!-~]{1,18}$", ulid_as_uuid=True),
+    "kraken": ClientIdStyle(param="cl_ord_id", pattern=r"^[!-~]{1,18}$", ulid_as_uuid=True),
 }
-DEFAULT_STYLE = ClientIdStyle(pattern=r"^[A-Za-z0-9_-]{1,32}$")
+DEFAULT_STYLE = ClientIdStyle(param="clientOrderId", pattern=r"^[A-Za-z0-9_-]{1,32}$")
 
 ULID_PATTERN = re.compile(r"^[0-9A-HJKMNP-TV-Z]{26}$")
 
@@ -96,6 +112,15 @@ def order_id_from_client(client_id: str) -> str:
         return client_id
 
 
+def _foreign_id(placed: dict[str, Any], cid: str) -> str | None:
+    """Says so when the exchange answers with a client order id that is not ours: the
+    order is placed all the same (never resent), but a lookup by our id would miss it."""
+    theirs = placed.get("clientOrderId")
+    if theirs and theirs != cid:
+        return f"the exchange placed it under client order id {theirs!r}, not {cid!r}: follow it by its exchange id"
+    return None
+
+
 def _rejection(exc: Exception) -> str:
     return next((code for cls, code in REJECTIONS if isinstance(exc, cls)), "VENUE_ERROR")
 
@@ -115,7 +140,7 @@ class CcxtVenue:
         self.exchange_id = params["exchange"]
         self.style = STYLES.get(self.exchange_id, DEFAULT_STYLE)
         if params.get("lookup_param"):
-            self.style = ClientIdStyle(self.style.pattern, self.style.ulid_as_uuid, params["lookup_param"])
+            self.style = replace(self.style, lookup_param=params["lookup_param"])
         self.poll_interval_s = float(params.get("poll_interval_s", 2))
         self.exchange = exchange or self._open()
         self.markets = Markets(self.exchange, float(params.get("markets_ttl_s", 3600)))
@@ -223,6 +248,7 @@ class CcxtVenue:
         try:
             answer = self._answer(placed, order.symbol)
             answer.order_qty = answer.order_qty or shaped.qty
+            answer.detail = _foreign_id(placed, cid) or answer.detail
             return answer
         except ccxt.BaseError:
             # Placed, but its fills could not be read now: it is working, and the
@@ -254,10 +280,18 @@ class CcxtVenue:
                 return self.exchange.fetch_order(venue_order_id, market)
             if not self.can_lookup:
                 return None
-            cid = client_order_id(order_id, self.style)
-            return self.exchange.fetch_order(None, market, {self.style.lookup_param: cid})
+            return self._lookup(market, client_order_id(order_id, self.style))
         except ccxt.OrderNotFound:
             return None
+
+    def _lookup(self, market: str, cid: str) -> dict[str, Any] | None:
+        """The order with this client order id, asked by the exchange's own parameter."""
+        params = {str(self.style.lookup_param): cid}
+        if not self.style.lookup_by_list:
+            return self.exchange.fetch_order(None, market, params)
+        # The list may hold others when the exchange ignores the filter: only ours counts.
+        return next((o for o in self.exchange.fetch_open_orders(market, None, None, params)
+                     if o.get("clientOrderId") == cid), None)
 
     def _answer(self, order: dict[str, Any], symbol: str | None) -> VenueAnswer:
         filled = _dec(order.get("filled")) or Decimal(0)
