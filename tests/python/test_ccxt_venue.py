@@ -6,13 +6,17 @@ canned responses. Offline: nothing leaves the process."""
 from __future__ import annotations
 
 import json
+from dataclasses import dataclass
 from decimal import Decimal
 from urllib.parse import parse_qs, urlsplit
 
 import ccxt
 from psycopg.types.json import Jsonb
 
-from trader.venues import VenueOrder
+import pytest
+
+from trader.venues import VenueOrder, VenueUnavailable
+from trader.venues.backoff import Backoffs
 from trader.venues.ccxt_venue import STYLES, CcxtVenue, client_order_id, order_id_from_client
 
 ULID_ID = "01M87J2R58B88DCBJF9ZBY1D00"
@@ -48,7 +52,7 @@ class Canned:
         self.answers = {k: list(v) for k, v in answers.items()}
         self.calls: list[tuple[str, str, dict]] = []
 
-    def fetch(self, url: str, method: str = "GET", headers=None, body=None):
+    def fetch(self, url: str, method: str = "GET", headers=None, body=None, exchange=None):
         parts = urlsplit(url)
         if body and body[0] in "[{":  # okx and bybit post JSON; okx's orders go as a batch of one
             sent = json.loads(body)
@@ -59,7 +63,21 @@ class Canned:
         answer = self.answers[(method, parts.path)].pop(0)
         if isinstance(answer, Exception):
             raise answer
+        if isinstance(answer, Http):
+            # As ccxt's own fetch does with an HTTP error: the exchange's table, then the status.
+            text = json.dumps(answer.body)
+            exchange.handle_errors(answer.status, "Too Many Requests", url, method, {}, text, answer.body, headers, body)
+            exchange.handle_http_status_code(answer.status, "Too Many Requests", url, method, text)
+            raise ccxt.ExchangeError(f"HTTP {answer.status}")
         return json.loads(json.dumps(answer))
+
+
+@dataclass(frozen=True)
+class Http:
+    """An HTTP error answer: its status and the exchange's JSON body."""
+
+    status: int
+    body: dict
 
 
 MARKETS = {"binance": BINANCE_MARKET, "okx": OKX_MARKET, "bybit": BYBIT_MARKET, "kraken": KRAKEN_MARKET}
@@ -67,13 +85,19 @@ MARKETS = {"binance": BINANCE_MARKET, "okx": OKX_MARKET, "bybit": BYBIT_MARKET, 
 OPTIONS = {"bybit": {"enableUnifiedMargin": False, "enableUnifiedAccount": True}}
 
 
-def venue(exchange_id: str, answers: dict) -> tuple[CcxtVenue, Canned]:
-    canned = Canned(answers)
+def venue(exchange_id: str, answers: dict, backoffs: Backoffs | None = None,
+          canned: Canned | None = None) -> tuple[CcxtVenue, Canned]:
+    canned = canned or Canned(answers)
     cls = getattr(ccxt, exchange_id)
-    exchange = type(f"Canned{exchange_id}", (cls,), {"fetch": lambda self, *a, **k: canned.fetch(*a, **k)})(
+    exchange = type(f"Canned{exchange_id}", (cls,), {"fetch": lambda self, *a, **k: canned.fetch(*a, exchange=self, **k)})(
         {"apiKey": "key", "secret": "c2VjcmV0", "password": "passphrase", "options": OPTIONS.get(exchange_id, {})})
     exchange.set_markets([MARKETS[exchange_id]])
-    return CcxtVenue(f"test_{exchange_id}", {"exchange": exchange_id, "symbols": {"BTC-USD": exchange.symbols[0]}}, exchange), canned
+    return CcxtVenue(f"test_{exchange_id}", {"exchange": exchange_id, "symbols": {"BTC-USD": exchange.symbols[0]}}, exchange,
+                     backoffs or Backoffs(sleep=_no_sleep)), canned
+
+
+def _no_sleep(seconds: float) -> None:
+    raise AssertionError(f"slept {seconds} s with no back-off expected")
 
 
 ORDER = VenueOrder(client_order_id=ULID_ID, symbol="BTC-USD", side="buy", qty=Decimal("1"))
@@ -211,6 +235,55 @@ def test_an_answer_under_another_client_id_is_kept_and_said():
     [answer] = v.submit([ORDER])
     assert (answer.status, answer.venue_order_id) == ("working", "680801"), "placed: followed by its exchange id"
     assert "e847386590ce4dBC" in answer.detail
+
+
+class Clock:
+    """Time that moves only when slept, each sleep written down among the HTTP calls."""
+
+    def __init__(self, canned: Canned) -> None:
+        self.now, self.canned = 1000.0, canned
+
+    def sleep(self, seconds: float) -> None:
+        self.canned.calls.append(("SLEEP", "", {"s": seconds}))
+        self.now += seconds
+
+
+def test_a_rate_limit_on_submit_backs_off_that_exchange_only_and_never_resends():
+    canned = Canned({
+        ("POST", "/api/v3/order"): [Http(429, {"code": -1015, "msg": "Too many new orders; current limit is 50 orders per 10 SECOND."})],
+        ("GET", "/api/v3/order"): [ccxt.OrderNotFound("binance Order does not exist.")],
+        ("POST", "/0/private/AddOrder"): [{"error": [], "result": {"descr": {"order": "buy 1 XBTUSD @ market"}, "txid": ["OABC-1"]}}],
+    })
+    clock = Clock(canned)
+    backoffs = Backoffs(clock=lambda: clock.now, sleep=clock.sleep, jitter=lambda: 1.0)
+    binance, _ = venue("binance", {}, backoffs, canned)
+    [answer] = binance.submit([ORDER])
+    assert [c[:2] for c in canned.calls] == [("POST", "/api/v3/order"), ("SLEEP", ""), ("GET", "/api/v3/order")], \
+        "the lookup by client order id waited out the back-off first"
+    assert canned.calls[1][2]["s"] >= 1.0, "at least the first back-off"
+    assert (answer.status, answer.reason) == ("failed", "VENUE_ERROR") and "not resent" in answer.detail
+    assert [c[:2] for c in canned.calls].count(("POST", "/api/v3/order")) == 1, "never sent twice"
+
+    backoffs.hit("binance", 1.0, 60.0)  # another answer in a row: the window doubles
+    assert backoffs.remaining("binance") == 2.0
+    with pytest.raises(VenueUnavailable, match="back-off"):
+        binance.query(ULID_ID, "BTC-USD")  # a follow-up is deferred, asked nothing
+    kraken, _ = venue("kraken", {}, backoffs, canned)
+    before = len(canned.calls)
+    [placed] = kraken.submit([ORDER])
+    assert [c[0] for c in canned.calls[before:]] == ["POST"], "another exchange neither waits nor is deferred"
+    assert placed.venue_order_id == "OABC-1"
+    assert binance.submit([ORDER], deadline=clock.now + 1) == [], "a back-off past the deadline: nothing sent"
+
+
+def test_okx_too_many_requests_backs_off_and_is_looked_up():
+    v, canned = venue("okx", {
+        ("POST", "/api/v5/trade/batch-orders"): [Http(429, {"code": "50011", "msg": "Too Many Requests"})],
+        ("GET", "/api/v5/trade/order"): [{"code": "0", "msg": "", "data": [okx_order("live", "0")]}],
+    }, Backoffs(sleep=lambda s: None, jitter=lambda: 0.0))
+    [answer] = v.submit([ORDER])
+    assert v.backoffs.remaining("okx") > 0, "okx's 429 opened a back-off"
+    assert (answer.status, answer.venue_order_id) == ("working", "680800"), "found by clOrdId, not resent"
 
 
 def test_an_exchange_without_lookup_by_client_id_fails_the_order_as_unknown():

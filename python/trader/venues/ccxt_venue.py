@@ -4,7 +4,9 @@ The client order id is the Trader's work item id, passed the way each exchange
 expects it and transformed, reversibly, where an exchange restricts its format. An
 order is never sent twice: after a network error or a timeout the order is looked up
 by client order id; where the exchange cannot do that lookup, the order is failed
-with UNKNOWN_AT_VENUE for an operator to resolve, and never resent.
+with UNKNOWN_AT_VENUE for an operator to resolve, and never resent. A rate-limit
+answer (HTTP 418/429, ccxt's DDoSProtection and RateLimitExceeded) opens a back-off
+window for the exchange (backoff.py) and is otherwise one of those uncertain answers.
 
 Configuration is the venue's row in tr_venues, params:
   exchange      ccxt exchange id (binance, kraken, ...)
@@ -15,6 +17,7 @@ Configuration is the venue's row in tr_venues, params:
   timeout_ms    ccxt request timeout (default 10000)
   markets_ttl_s how long the exchange's markets (lot step, tick, limits) are kept (default 3600)
   fee_rate_ttl_s how long a price used to convert a third-currency fee is kept (default 60)
+  backoff_base_s, backoff_max_s  the first and the longest back-off after a rate-limit answer (default 1, 60)
 Credentials only from the environment: TRADER_VENUE_<NAME>_API_KEY, _SECRET, _PASSWORD.
 """
 
@@ -34,6 +37,7 @@ from ulid import ULID
 
 from trader.db import ConfigurationError
 from trader.venues import VenueAnswer, VenueOrder, VenueUnavailable
+from trader.venues.backoff import BACKOFFS, Backoffs
 from trader.venues.exchange_rules import Markets, Prices, Refusal, shape
 
 
@@ -83,6 +87,14 @@ REJECTIONS: list[tuple[type[Exception], str]] = [
     (ccxt.BadRequest, "INVALID_ORDER"),
 ]
 UNCERTAIN = (ccxt.NetworkError,)  # RequestTimeout, ExchangeNotAvailable, DDoSProtection, ...
+# Rate limits (both are NetworkErrors, neither a subclass of the other). Exchanges' documentation does
+# not promise that a 418/429 on an order means it was not placed (ccxt also raises
+# these for a proxy's or a CDN's answer), so such an order is looked up like any
+# uncertain one, never resent.
+RATE_LIMITED = (ccxt.DDoSProtection, ccxt.RateLimitExceeded)
+# ccxt leaves some exchanges' 429 to their own table (okx: ExchangeNotAvailable): a
+# rate limit is a rate limit at every exchange.
+_HTTP_RATE_LIMITS = {"418": ccxt.DDoSProtection, "429": ccxt.RateLimitExceeded}
 
 
 # ccxt's credential attributes and the environment variables (after
@@ -134,7 +146,8 @@ def _dec8(value: Any) -> Decimal:
 
 
 class CcxtVenue:
-    def __init__(self, name: str, params: dict[str, Any], exchange: Any | None = None) -> None:
+    def __init__(self, name: str, params: dict[str, Any], exchange: Any | None = None,
+                 backoffs: Backoffs = BACKOFFS) -> None:
         self.name = name
         self.params = params
         self.exchange_id = params["exchange"]
@@ -143,6 +156,9 @@ class CcxtVenue:
             self.style = replace(self.style, lookup_param=params["lookup_param"])
         self.poll_interval_s = float(params.get("poll_interval_s", 2))
         self.exchange = exchange or self._open()
+        self.exchange.httpExceptions = {**self.exchange.httpExceptions, **_HTTP_RATE_LIMITS}
+        self.backoffs = backoffs
+        self.backoff_s = (float(params.get("backoff_base_s", 1)), float(params.get("backoff_max_s", 60)))
         self.markets = Markets(self.exchange, float(params.get("markets_ttl_s", 3600)))
         self.prices = Prices(self.exchange, float(params.get("fee_rate_ttl_s", 60)))
 
@@ -179,27 +195,37 @@ class CcxtVenue:
     # the interface -----------------------------------------------------------------
 
     def submit(self, orders: Sequence[VenueOrder], deadline: float | None = None) -> list[VenueAnswer]:
+        if not self.backoffs.wait(self.exchange_id, deadline):
+            return []  # the exchange asked for a rest that outlasts the batch: none sent
         try:
             self.markets.ensure()
         except ccxt.BaseError as exc:
             # Without the exchange's rules nothing is sent: the batch is a venue error.
+            if isinstance(exc, RATE_LIMITED):
+                self.backoffs.hit(self.exchange_id, *self.backoff_s)
             detail = f"the exchange's markets could not be loaded ({type(exc).__name__}: {exc}"[:400] + "); not sent"
             return [VenueAnswer("rejected", reason="VENUE_ERROR", detail=detail) for _ in orders]
         answers = []
         for order in orders:
             if deadline is not None and time.monotonic() >= deadline:
                 break  # the rest stay unsent; the next claim finds the exchange never saw them
+            if not self.backoffs.wait(self.exchange_id, deadline):
+                break  # likewise, when a rate limit's back-off outlasts the deadline
             answers.append(self._submit_one(order))
         return answers
 
     def query(self, client_order_id_: str, symbol: str | None = None, venue_order_id: str | None = None) -> VenueAnswer | None:
+        self._defer_in_backoff()
         try:
             order = self._find(client_order_id_, symbol, venue_order_id)
-            return None if order is None else self._answer(order, symbol)
+            answer = None if order is None else self._answer(order, symbol)
         except ccxt.BaseError as exc:
-            raise VenueUnavailable(f"{self.name}: {type(exc).__name__}: {exc}") from exc
+            raise self._unavailable(exc) from exc
+        self.backoffs.ok(self.exchange_id)
+        return answer
 
     def cancel(self, client_order_id_: str, symbol: str | None = None, venue_order_id: str | None = None) -> VenueAnswer | None:
+        self._defer_in_backoff()
         try:
             order = self._find(client_order_id_, symbol, venue_order_id)
             if order is None:
@@ -210,9 +236,11 @@ class CcxtVenue:
                 except ccxt.OrderNotFound:
                     pass  # it filled or was cancelled meanwhile: the fetch below says which
                 order = self.exchange.fetch_order(order["id"], self.symbol(symbol or ""))
-            return self._answer(order, symbol)
+            answer = self._answer(order, symbol)
         except ccxt.BaseError as exc:
-            raise VenueUnavailable(f"{self.name}: {type(exc).__name__}: {exc}") from exc
+            raise self._unavailable(exc) from exc
+        self.backoffs.ok(self.exchange_id)
+        return answer
 
     def close(self) -> None:
         close = getattr(self.exchange, "close", None)
@@ -220,6 +248,18 @@ class CcxtVenue:
             close()
 
     # --------------------------------------------------------------------------------
+
+    def _defer_in_backoff(self) -> None:
+        """Follow-ups are deferred, not waited for, during a back-off: the worker asks
+        again at its next poll, and other venues' work goes on meanwhile."""
+        left = self.backoffs.remaining(self.exchange_id)
+        if left > 0:
+            raise VenueUnavailable(f"{self.name}: {self.exchange_id} is in a rate-limit back-off for {left:.1f} s more")
+
+    def _unavailable(self, exc: Exception) -> VenueUnavailable:
+        if isinstance(exc, RATE_LIMITED):
+            self.backoffs.hit(self.exchange_id, *self.backoff_s)
+        return VenueUnavailable(f"{self.name}: {type(exc).__name__}: {exc}")
 
     def _submit_one(self, order: VenueOrder) -> VenueAnswer:
         try:
@@ -242,9 +282,12 @@ class CcxtVenue:
             placed = self.exchange.create_order(market, order.order_type, order.side, float(shaped.qty),
                                                 None if shaped.limit_px is None else float(shaped.limit_px), params)
         except UNCERTAIN as exc:
+            if isinstance(exc, RATE_LIMITED):
+                self.backoffs.hit(self.exchange_id, *self.backoff_s)
             return self._after_uncertain(order, exc)
         except ccxt.BaseError as exc:
             return VenueAnswer("rejected", reason=_rejection(exc), detail=f"{type(exc).__name__}: {exc}"[:500])
+        self.backoffs.ok(self.exchange_id)
         try:
             answer = self._answer(placed, order.symbol)
             answer.order_qty = answer.order_qty or shaped.qty
@@ -263,9 +306,13 @@ class CcxtVenue:
             return VenueAnswer("failed", reason="UNKNOWN_AT_VENUE",
                                detail=f"{what}; {self.exchange_id} cannot look orders up by client order id, so the order "
                                       "was not resent: check it at the exchange")
+        # The lookup is a call like any other: after a rate limit it waits out the back-off.
+        self.backoffs.wait(self.exchange_id)
         try:
             found = self._find(order.client_order_id, order.symbol, None)
         except ccxt.BaseError as again:
+            if isinstance(again, RATE_LIMITED):
+                self.backoffs.hit(self.exchange_id, *self.backoff_s)
             return VenueAnswer("failed", reason="UNKNOWN_AT_VENUE",
                                detail=f"{what}; the lookup by client order id failed too ({type(again).__name__}); not resent")
         if found is None:
