@@ -1,17 +1,22 @@
-"""The ccxt venue against ccxt's real exchange classes (binance: lookup by client order
-id; kraken: UUID-form client ids and no such lookup), their HTTP layer replaced by
+"""The ccxt venue against ccxt's real exchange classes (binance, okx, bybit: lookup by
+client order id in each one's own parameter; kraken: UUID-form client ids and no such
+lookup), their HTTP layer replaced by
 canned responses. Offline: nothing leaves the process."""
 
 from __future__ import annotations
 
 import json
+from dataclasses import dataclass
 from decimal import Decimal
 from urllib.parse import parse_qs, urlsplit
 
 import ccxt
 from psycopg.types.json import Jsonb
 
-from trader.venues import VenueOrder
+import pytest
+
+from trader.venues import VenueOrder, VenueUnavailable
+from trader.venues.backoff import Backoffs
 from trader.venues.ccxt_venue import STYLES, CcxtVenue, client_order_id, order_id_from_client
 
 ULID_ID = "01M87J2R58B88DCBJF9ZBY1D00"
@@ -22,6 +27,9 @@ SPOT = {"type": "spot", "spot": True, "margin": False, "swap": False, "future": 
 BINANCE_MARKET = SPOT | {"id": "BTCUSDT", "symbol": "BTC/USDT", "base": "BTC", "quote": "USDT", "baseId": "BTC", "quoteId": "USDT",
                          "precision": {"amount": 1e-8, "price": 1e-8},
                          "info": {"orderTypes": ["LIMIT", "MARKET", "LIMIT_MAKER"], "permissions": ["SPOT"]}}
+OKX_MARKET = SPOT | {"id": "BTC-USDT", "symbol": "BTC/USDT", "base": "BTC", "quote": "USDT", "baseId": "BTC", "quoteId": "USDT",
+                     "precision": {"amount": 1e-8, "price": 0.1}, "info": {"instType": "SPOT"}}
+BYBIT_MARKET = OKX_MARKET | {"id": "BTCUSDT", "info": {}}
 KRAKEN_MARKET = SPOT | {"id": "XXBTZUSD", "symbol": "BTC/USD", "base": "BTC", "quote": "USD", "baseId": "XXBT", "quoteId": "ZUSD",
                         "precision": {"amount": 1e-8, "price": 0.1}, "altname": "XBTUSD", "info": {"altname": "XBTUSD"}}
 
@@ -44,23 +52,52 @@ class Canned:
         self.answers = {k: list(v) for k, v in answers.items()}
         self.calls: list[tuple[str, str, dict]] = []
 
-    def fetch(self, url: str, method: str = "GET", headers=None, body=None):
+    def fetch(self, url: str, method: str = "GET", headers=None, body=None, exchange=None):
         parts = urlsplit(url)
-        query = {k: v[0] for k, v in parse_qs(parts.query or (body or "")).items()}
+        if body and body[0] in "[{":  # okx and bybit post JSON; okx's orders go as a batch of one
+            sent = json.loads(body)
+            query = sent[0] if isinstance(sent, list) else sent
+        else:
+            query = {k: v[0] for k, v in parse_qs(parts.query or (body or "")).items()}
         self.calls.append((method, parts.path, query))
         answer = self.answers[(method, parts.path)].pop(0)
         if isinstance(answer, Exception):
             raise answer
+        if isinstance(answer, Http):
+            # As ccxt's own fetch does with an HTTP error: the exchange's table, then the status.
+            text = json.dumps(answer.body)
+            exchange.handle_errors(answer.status, "Too Many Requests", url, method, {}, text, answer.body, headers, body)
+            exchange.handle_http_status_code(answer.status, "Too Many Requests", url, method, text)
+            raise ccxt.ExchangeError(f"HTTP {answer.status}")
         return json.loads(json.dumps(answer))
 
 
-def venue(exchange_id: str, answers: dict) -> tuple[CcxtVenue, Canned]:
-    canned = Canned(answers)
+@dataclass(frozen=True)
+class Http:
+    """An HTTP error answer: its status and the exchange's JSON body."""
+
+    status: int
+    body: dict
+
+
+MARKETS = {"binance": BINANCE_MARKET, "okx": OKX_MARKET, "bybit": BYBIT_MARKET, "kraken": KRAKEN_MARKET}
+# ccxt's bybit asks the account's kind before trading unless told: a unified account here.
+OPTIONS = {"bybit": {"enableUnifiedMargin": False, "enableUnifiedAccount": True}}
+
+
+def venue(exchange_id: str, answers: dict, backoffs: Backoffs | None = None,
+          canned: Canned | None = None) -> tuple[CcxtVenue, Canned]:
+    canned = canned or Canned(answers)
     cls = getattr(ccxt, exchange_id)
-    exchange = type(f"Canned{exchange_id}", (cls,), {"fetch": lambda self, *a, **k: canned.fetch(*a, **k)})(
-        {"apiKey": "key", "secret": "c2VjcmV0"})
-    exchange.set_markets([BINANCE_MARKET if exchange_id == "binance" else KRAKEN_MARKET])
-    return CcxtVenue(f"test_{exchange_id}", {"exchange": exchange_id, "symbols": {"BTC-USD": exchange.symbols[0]}}, exchange), canned
+    exchange = type(f"Canned{exchange_id}", (cls,), {"fetch": lambda self, *a, **k: canned.fetch(*a, exchange=self, **k)})(
+        {"apiKey": "key", "secret": "c2VjcmV0", "password": "passphrase", "options": OPTIONS.get(exchange_id, {})})
+    exchange.set_markets([MARKETS[exchange_id]])
+    return CcxtVenue(f"test_{exchange_id}", {"exchange": exchange_id, "symbols": {"BTC-USD": exchange.symbols[0]}}, exchange,
+                     backoffs or Backoffs(sleep=_no_sleep)), canned
+
+
+def _no_sleep(seconds: float) -> None:
+    raise AssertionError(f"slept {seconds} s with no back-off expected")
 
 
 ORDER = VenueOrder(client_order_id=ULID_ID, symbol="BTC-USD", side="buy", qty=Decimal("1"))
@@ -127,6 +164,128 @@ def test_a_timeout_with_no_order_at_the_exchange_fails_without_resending():
     assert [c[:2] for c in canned.calls].count(("POST", "/api/v3/order")) == 1
 
 
+def okx_order(state: str, filled: str, cid: str = ULID_ID) -> dict:
+    """An order as okx's GET /api/v5/trade/order documents it."""
+    return {"instType": "SPOT", "instId": "BTC-USDT", "ordId": "680800", "clOrdId": cid, "tag": "", "px": "",
+            "sz": "1", "ordType": "market", "side": "buy", "tdMode": "cash", "tgtCcy": "base_ccy", "state": state,
+            "accFillSz": filled, "fillPx": "100", "avgPx": "100", "tradeId": "", "fee": "-0.1", "feeCcy": "USDT",
+            "cTime": "1767225600000", "uTime": "1767225600000"}
+
+
+def okx_fill(trade_id: str) -> dict:
+    """A fill as okx's GET /api/v5/trade/fills-history documents it."""
+    return {"instType": "SPOT", "instId": "BTC-USDT", "tradeId": trade_id, "ordId": "680800", "clOrdId": ULID_ID,
+            "billId": "1", "tag": "", "fillPx": "100", "fillSz": "1", "side": "buy", "execType": "T", "feeCcy": "USDT",
+            "fee": "-0.1", "ts": "1767225600100"}
+
+
+def test_okx_takes_the_order_id_as_clOrdId_and_finds_it_by_it_after_a_timeout():
+    v, canned = venue("okx", {
+        ("POST", "/api/v5/trade/batch-orders"): [ccxt.RequestTimeout("okx POST timed out")],
+        ("GET", "/api/v5/trade/order"): [{"code": "0", "msg": "", "data": [okx_order("filled", "1")]}],
+        ("GET", "/api/v5/trade/fills-history"): [{"code": "0", "msg": "", "data": [okx_fill("7001")]}],
+    })
+    assert v.can_lookup
+    [answer] = v.submit([ORDER])
+    assert canned.calls[0][2]["clOrdId"] == ULID_ID, "okx sees the work item id as it is, never one ccxt makes up"
+    assert canned.calls[1][:2] == ("GET", "/api/v5/trade/order") and canned.calls[1][2]["clOrdId"] == ULID_ID
+    assert "ordId" not in canned.calls[1][2], "looked up by client order id alone"
+    assert (answer.status, answer.venue_order_id, [f["fill_id"] for f in answer.fills]) == ("filled", "680800", ["7001"])
+    assert [c[1] for c in canned.calls].count("/api/v5/trade/batch-orders") == 1, "found, not resent"
+
+
+def bybit_answer(result: dict) -> dict:
+    return {"retCode": 0, "retMsg": "OK", "result": result, "retExtInfo": {}, "time": 1767225600000}
+
+
+def bybit_order(status: str, filled: str, cid: str = ULID_ID) -> dict:
+    """An order as bybit's GET /v5/order/realtime documents it."""
+    return {"symbol": "BTCUSDT", "orderType": "Market", "orderLinkId": cid, "orderId": "1321052653536515584",
+            "orderStatus": status, "price": "0", "qty": "1", "side": "Buy", "cumExecQty": filled, "cumExecValue": "100",
+            "avgPrice": "100", "cumExecFee": "0.001", "timeInForce": "IOC", "leavesQty": "0",
+            "createdTime": "1767225600000", "updatedTime": "1767225600000"}
+
+
+def test_bybit_takes_the_order_id_as_orderLinkId_and_finds_it_by_it_after_a_timeout():
+    v, canned = venue("bybit", {
+        ("POST", "/v5/order/create"): [ccxt.RequestTimeout("bybit POST timed out")],
+        ("GET", "/v5/order/realtime"): [bybit_answer({"category": "spot", "list": [bybit_order("New", "0")]})],
+    })
+    [answer] = v.submit([ORDER])
+    assert canned.calls[0][2]["orderLinkId"] == ULID_ID
+    method, path, asked = canned.calls[1]
+    assert (method, path, asked["orderLinkId"]) == ("GET", "/v5/order/realtime", ULID_ID)
+    assert "orderId" not in asked, "never orderId=None beside it"
+    assert (answer.status, answer.venue_order_id) == ("working", "1321052653536515584")
+    assert [c[1] for c in canned.calls].count("/v5/order/create") == 1
+
+
+def test_bybit_without_the_order_says_it_was_not_placed():
+    v, canned = venue("bybit", {
+        ("POST", "/v5/order/create"): [ccxt.RequestTimeout("bybit POST timed out")],
+        ("GET", "/v5/order/realtime"): [bybit_answer({"category": "spot", "list": []})],
+    })
+    [answer] = v.submit([ORDER])
+    assert (answer.status, answer.reason) == ("failed", "VENUE_ERROR") and "not resent" in answer.detail
+
+
+def test_an_answer_under_another_client_id_is_kept_and_said():
+    v, _ = venue("okx", {("POST", "/api/v5/trade/batch-orders"): [
+        {"code": "0", "msg": "", "data": [{"clOrdId": "e847386590ce4dBC", "ordId": "680801", "sCode": "0", "sMsg": "", "tag": ""}]}]})
+    [answer] = v.submit([ORDER])
+    assert (answer.status, answer.venue_order_id) == ("working", "680801"), "placed: followed by its exchange id"
+    assert "e847386590ce4dBC" in answer.detail
+
+
+class Clock:
+    """Time that moves only when slept, each sleep written down among the HTTP calls."""
+
+    def __init__(self, canned: Canned) -> None:
+        self.now, self.canned = 1000.0, canned
+
+    def sleep(self, seconds: float) -> None:
+        self.canned.calls.append(("SLEEP", "", {"s": seconds}))
+        self.now += seconds
+
+
+def test_a_rate_limit_on_submit_backs_off_that_exchange_only_and_never_resends():
+    canned = Canned({
+        ("POST", "/api/v3/order"): [Http(429, {"code": -1015, "msg": "Too many new orders; current limit is 50 orders per 10 SECOND."})],
+        ("GET", "/api/v3/order"): [ccxt.OrderNotFound("binance Order does not exist.")],
+        ("POST", "/0/private/AddOrder"): [{"error": [], "result": {"descr": {"order": "buy 1 XBTUSD @ market"}, "txid": ["OABC-1"]}}],
+    })
+    clock = Clock(canned)
+    backoffs = Backoffs(clock=lambda: clock.now, sleep=clock.sleep, jitter=lambda: 1.0)
+    binance, _ = venue("binance", {}, backoffs, canned)
+    [answer] = binance.submit([ORDER])
+    assert [c[:2] for c in canned.calls] == [("POST", "/api/v3/order"), ("SLEEP", ""), ("GET", "/api/v3/order")], \
+        "the lookup by client order id waited out the back-off first"
+    assert canned.calls[1][2]["s"] >= 1.0, "at least the first back-off"
+    assert (answer.status, answer.reason) == ("failed", "VENUE_ERROR") and "not resent" in answer.detail
+    assert [c[:2] for c in canned.calls].count(("POST", "/api/v3/order")) == 1, "never sent twice"
+
+    backoffs.hit("binance", 1.0, 60.0)  # another answer in a row: the window doubles
+    assert backoffs.remaining("binance") == 2.0
+    with pytest.raises(VenueUnavailable, match="back-off"):
+        binance.query(ULID_ID, "BTC-USD")  # a follow-up is deferred, asked nothing
+    kraken, _ = venue("kraken", {}, backoffs, canned)
+    before = len(canned.calls)
+    [placed] = kraken.submit([ORDER])
+    assert [c[0] for c in canned.calls[before:]] == ["POST"], "another exchange neither waits nor is deferred"
+    assert placed.venue_order_id == "OABC-1"
+    assert binance.submit([ORDER], deadline=clock.now + 1) == [], "a back-off past the deadline: nothing sent"
+
+
+def test_okx_too_many_requests_backs_off_and_is_looked_up():
+    v, canned = venue("okx", {
+        ("POST", "/api/v5/trade/batch-orders"): [Http(429, {"code": "50011", "msg": "Too Many Requests"})],
+        ("GET", "/api/v5/trade/order"): [{"code": "0", "msg": "", "data": [okx_order("live", "0")]}],
+    }, Backoffs(sleep=lambda s: None, jitter=lambda: 0.0))
+    [answer] = v.submit([ORDER])
+    assert v.backoffs.remaining("okx") > 0, "okx's 429 opened a back-off"
+    assert (answer.status, answer.venue_order_id) == ("working", "680800"), "found by clOrdId, not resent"
+
+
 def test_an_exchange_without_lookup_by_client_id_fails_the_order_as_unknown():
     v, canned = venue("kraken", {("POST", "/0/private/AddOrder"): [ccxt.RequestTimeout("kraken POST timed out")]})
     assert not v.can_lookup
@@ -140,6 +299,8 @@ def test_an_exchange_without_lookup_by_client_id_fails_the_order_as_unknown():
 
 def test_client_ids_are_transformed_only_where_the_exchange_requires_it():
     assert client_order_id(ULID_ID, STYLES["binance"]) == ULID_ID
+    assert client_order_id(ULID_ID, STYLES["okx"]) == ULID_ID, "26 letters and digits fit okx's 1-32"
+    assert client_order_id(ULID_ID, STYLES["bybit"]) == ULID_ID
     assert client_order_id("D1", STYLES["kraken"]) == "D1"
     assert order_id_from_client(client_order_id(ULID_ID, STYLES["kraken"])) == ULID_ID
     v, canned = venue("binance", {})

@@ -4,7 +4,9 @@ The client order id is the Trader's work item id, passed the way each exchange
 expects it and transformed, reversibly, where an exchange restricts its format. An
 order is never sent twice: after a network error or a timeout the order is looked up
 by client order id; where the exchange cannot do that lookup, the order is failed
-with UNKNOWN_AT_VENUE for an operator to resolve, and never resent.
+with UNKNOWN_AT_VENUE for an operator to resolve, and never resent. A rate-limit
+answer (HTTP 418/429, ccxt's DDoSProtection and RateLimitExceeded) opens a back-off
+window for the exchange (backoff.py) and is otherwise one of those uncertain answers.
 
 Configuration is the venue's row in tr_venues, params:
   exchange      ccxt exchange id (binance, kraken, ...)
@@ -15,6 +17,7 @@ Configuration is the venue's row in tr_venues, params:
   timeout_ms    ccxt request timeout (default 10000)
   markets_ttl_s how long the exchange's markets (lot step, tick, limits) are kept (default 3600)
   fee_rate_ttl_s how long a price used to convert a third-currency fee is kept (default 60)
+  backoff_base_s, backoff_max_s  the first and the longest back-off after a rate-limit answer (default 1, 60)
 Credentials only from the environment: TRADER_VENUE_<NAME>_API_KEY, _SECRET, _PASSWORD.
 """
 
@@ -25,7 +28,7 @@ import re
 import time
 import uuid
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from decimal import Decimal
 from typing import Any
 
@@ -34,25 +37,42 @@ from ulid import ULID
 
 from trader.db import ConfigurationError
 from trader.venues import VenueAnswer, VenueOrder, VenueUnavailable
+from trader.venues.backoff import BACKOFFS, Backoffs
 from trader.venues.exchange_rules import Markets, Prices, Refusal, shape
 
 
 @dataclass(frozen=True)
 class ClientIdStyle:
-    """How an exchange takes a client order id and whether it can find an order by it."""
+    """How an exchange takes a client order id and how it finds an order by it.
 
-    pattern: str                       # ids matching this are sent as they are
-    ulid_as_uuid: bool = False         # a ULID (128 bits) may be sent in UUID form instead
-    lookup_param: str | None = None    # fetch_order(None, symbol, {lookup_param: id}) finds an order
+    The id always goes to ccxt as its unified `clientOrderId`, which ccxt puts in the
+    exchange's own parameter (`param`); passing it also keeps ccxt from making one up
+    (okx, for one, would send a broker id of its own)."""
+
+    param: str                          # the exchange's parameter, as it goes on the wire
+    pattern: str                        # ids matching this are sent as they are
+    ulid_as_uuid: bool = False          # a ULID (128 bits) may be sent in UUID form instead
+    lookup_param: str | None = None     # the parameter an order is found by; None: it cannot be
+    lookup_by_list: bool = False        # look up through fetch_open_orders rather than fetch_order
 
 
+# The one table of exchanges' client order ids; docs/venues.md#client-order-ids says the same.
 STYLES: dict[str, ClientIdStyle] = {
-    "binance": ClientIdStyle(pattern=r"^[.A-Z:/a-z0-9_-]{1,36}$", lookup_param="origClientOrderId"),
+    "binance": ClientIdStyle(param="newClientOrderId", pattern=r"^[.A-Z:/a-z0-9_-]{1,36}$",
+                             lookup_param="origClientOrderId"),
+    # okx: clOrdId is 1-32 letters and digits, so a ULID (26 of them) goes as it is.
+    "okx": ClientIdStyle(param="clOrdId", pattern=r"^[A-Za-z0-9]{1,32}$", lookup_param="clOrdId"),
+    # bybit: orderLinkId is up to 36 letters, digits, '-' and '_'. ccxt's fetch_order
+    # would send orderId=None beside it, so the lookup goes to the same endpoint
+    # (/v5/order/realtime, the account's last 500 orders of any status) through
+    # fetch_open_orders, which sends only what it is given.
+    "bybit": ClientIdStyle(param="orderLinkId", pattern=r"^[A-Za-z0-9_-]{1,36}$", lookup_param="orderLinkId",
+                           lookup_by_list=True),
     # Kraken: cl_ord_id is a UUID or up to 18 characters; orders are fetched by txid or
     # an integer userref, never by cl_ord_id.
-    "kraken": ClientIdStyle(pattern=r"^[!-~]{1,18}$", ulid_as_uuid=True),
+    "kraken": ClientIdStyle(param="cl_ord_id", pattern=r"^[!-~]{1,18}$", ulid_as_uuid=True),
 }
-DEFAULT_STYLE = ClientIdStyle(pattern=r"^[A-Za-z0-9_-]{1,32}$")
+DEFAULT_STYLE = ClientIdStyle(param="clientOrderId", pattern=r"^[A-Za-z0-9_-]{1,32}$")
 
 ULID_PATTERN = re.compile(r"^[0-9A-HJKMNP-TV-Z]{26}$")
 
@@ -67,6 +87,14 @@ REJECTIONS: list[tuple[type[Exception], str]] = [
     (ccxt.BadRequest, "INVALID_ORDER"),
 ]
 UNCERTAIN = (ccxt.NetworkError,)  # RequestTimeout, ExchangeNotAvailable, DDoSProtection, ...
+# Rate limits (both are NetworkErrors, neither a subclass of the other). Exchanges' documentation does
+# not promise that a 418/429 on an order means it was not placed (ccxt also raises
+# these for a proxy's or a CDN's answer), so such an order is looked up like any
+# uncertain one, never resent.
+RATE_LIMITED = (ccxt.DDoSProtection, ccxt.RateLimitExceeded)
+# ccxt leaves some exchanges' 429 to their own table (okx: ExchangeNotAvailable): a
+# rate limit is a rate limit at every exchange.
+_HTTP_RATE_LIMITS = {"418": ccxt.DDoSProtection, "429": ccxt.RateLimitExceeded}
 
 
 # ccxt's credential attributes and the environment variables (after
@@ -96,6 +124,15 @@ def order_id_from_client(client_id: str) -> str:
         return client_id
 
 
+def _foreign_id(placed: dict[str, Any], cid: str) -> str | None:
+    """Says so when the exchange answers with a client order id that is not ours: the
+    order is placed all the same (never resent), but a lookup by our id would miss it."""
+    theirs = placed.get("clientOrderId")
+    if theirs and theirs != cid:
+        return f"the exchange placed it under client order id {theirs!r}, not {cid!r}: follow it by its exchange id"
+    return None
+
+
 def _rejection(exc: Exception) -> str:
     return next((code for cls, code in REJECTIONS if isinstance(exc, cls)), "VENUE_ERROR")
 
@@ -109,15 +146,19 @@ def _dec8(value: Any) -> Decimal:
 
 
 class CcxtVenue:
-    def __init__(self, name: str, params: dict[str, Any], exchange: Any | None = None) -> None:
+    def __init__(self, name: str, params: dict[str, Any], exchange: Any | None = None,
+                 backoffs: Backoffs = BACKOFFS) -> None:
         self.name = name
         self.params = params
         self.exchange_id = params["exchange"]
         self.style = STYLES.get(self.exchange_id, DEFAULT_STYLE)
         if params.get("lookup_param"):
-            self.style = ClientIdStyle(self.style.pattern, self.style.ulid_as_uuid, params["lookup_param"])
+            self.style = replace(self.style, lookup_param=params["lookup_param"])
         self.poll_interval_s = float(params.get("poll_interval_s", 2))
         self.exchange = exchange or self._open()
+        self.exchange.httpExceptions = {**self.exchange.httpExceptions, **_HTTP_RATE_LIMITS}
+        self.backoffs = backoffs
+        self.backoff_s = (float(params.get("backoff_base_s", 1)), float(params.get("backoff_max_s", 60)))
         self.markets = Markets(self.exchange, float(params.get("markets_ttl_s", 3600)))
         self.prices = Prices(self.exchange, float(params.get("fee_rate_ttl_s", 60)))
 
@@ -154,27 +195,37 @@ class CcxtVenue:
     # the interface -----------------------------------------------------------------
 
     def submit(self, orders: Sequence[VenueOrder], deadline: float | None = None) -> list[VenueAnswer]:
+        if not self.backoffs.wait(self.exchange_id, deadline):
+            return []  # the exchange asked for a rest that outlasts the batch: none sent
         try:
             self.markets.ensure()
         except ccxt.BaseError as exc:
             # Without the exchange's rules nothing is sent: the batch is a venue error.
+            if isinstance(exc, RATE_LIMITED):
+                self.backoffs.hit(self.exchange_id, *self.backoff_s)
             detail = f"the exchange's markets could not be loaded ({type(exc).__name__}: {exc}"[:400] + "); not sent"
             return [VenueAnswer("rejected", reason="VENUE_ERROR", detail=detail) for _ in orders]
         answers = []
         for order in orders:
             if deadline is not None and time.monotonic() >= deadline:
                 break  # the rest stay unsent; the next claim finds the exchange never saw them
+            if not self.backoffs.wait(self.exchange_id, deadline):
+                break  # likewise, when a rate limit's back-off outlasts the deadline
             answers.append(self._submit_one(order))
         return answers
 
     def query(self, client_order_id_: str, symbol: str | None = None, venue_order_id: str | None = None) -> VenueAnswer | None:
+        self._defer_in_backoff()
         try:
             order = self._find(client_order_id_, symbol, venue_order_id)
-            return None if order is None else self._answer(order, symbol)
+            answer = None if order is None else self._answer(order, symbol)
         except ccxt.BaseError as exc:
-            raise VenueUnavailable(f"{self.name}: {type(exc).__name__}: {exc}") from exc
+            raise self._unavailable(exc) from exc
+        self.backoffs.ok(self.exchange_id)
+        return answer
 
     def cancel(self, client_order_id_: str, symbol: str | None = None, venue_order_id: str | None = None) -> VenueAnswer | None:
+        self._defer_in_backoff()
         try:
             order = self._find(client_order_id_, symbol, venue_order_id)
             if order is None:
@@ -185,9 +236,11 @@ class CcxtVenue:
                 except ccxt.OrderNotFound:
                     pass  # it filled or was cancelled meanwhile: the fetch below says which
                 order = self.exchange.fetch_order(order["id"], self.symbol(symbol or ""))
-            return self._answer(order, symbol)
+            answer = self._answer(order, symbol)
         except ccxt.BaseError as exc:
-            raise VenueUnavailable(f"{self.name}: {type(exc).__name__}: {exc}") from exc
+            raise self._unavailable(exc) from exc
+        self.backoffs.ok(self.exchange_id)
+        return answer
 
     def close(self) -> None:
         close = getattr(self.exchange, "close", None)
@@ -195,6 +248,18 @@ class CcxtVenue:
             close()
 
     # --------------------------------------------------------------------------------
+
+    def _defer_in_backoff(self) -> None:
+        """Follow-ups are deferred, not waited for, during a back-off: the worker asks
+        again at its next poll, and other venues' work goes on meanwhile."""
+        left = self.backoffs.remaining(self.exchange_id)
+        if left > 0:
+            raise VenueUnavailable(f"{self.name}: {self.exchange_id} is in a rate-limit back-off for {left:.1f} s more")
+
+    def _unavailable(self, exc: Exception) -> VenueUnavailable:
+        if isinstance(exc, RATE_LIMITED):
+            self.backoffs.hit(self.exchange_id, *self.backoff_s)
+        return VenueUnavailable(f"{self.name}: {type(exc).__name__}: {exc}")
 
     def _submit_one(self, order: VenueOrder) -> VenueAnswer:
         try:
@@ -217,12 +282,16 @@ class CcxtVenue:
             placed = self.exchange.create_order(market, order.order_type, order.side, float(shaped.qty),
                                                 None if shaped.limit_px is None else float(shaped.limit_px), params)
         except UNCERTAIN as exc:
+            if isinstance(exc, RATE_LIMITED):
+                self.backoffs.hit(self.exchange_id, *self.backoff_s)
             return self._after_uncertain(order, exc)
         except ccxt.BaseError as exc:
             return VenueAnswer("rejected", reason=_rejection(exc), detail=f"{type(exc).__name__}: {exc}"[:500])
+        self.backoffs.ok(self.exchange_id)
         try:
             answer = self._answer(placed, order.symbol)
             answer.order_qty = answer.order_qty or shaped.qty
+            answer.detail = _foreign_id(placed, cid) or answer.detail
             return answer
         except ccxt.BaseError:
             # Placed, but its fills could not be read now: it is working, and the
@@ -237,9 +306,13 @@ class CcxtVenue:
             return VenueAnswer("failed", reason="UNKNOWN_AT_VENUE",
                                detail=f"{what}; {self.exchange_id} cannot look orders up by client order id, so the order "
                                       "was not resent: check it at the exchange")
+        # The lookup is a call like any other: after a rate limit it waits out the back-off.
+        self.backoffs.wait(self.exchange_id)
         try:
             found = self._find(order.client_order_id, order.symbol, None)
         except ccxt.BaseError as again:
+            if isinstance(again, RATE_LIMITED):
+                self.backoffs.hit(self.exchange_id, *self.backoff_s)
             return VenueAnswer("failed", reason="UNKNOWN_AT_VENUE",
                                detail=f"{what}; the lookup by client order id failed too ({type(again).__name__}); not resent")
         if found is None:
@@ -254,10 +327,18 @@ class CcxtVenue:
                 return self.exchange.fetch_order(venue_order_id, market)
             if not self.can_lookup:
                 return None
-            cid = client_order_id(order_id, self.style)
-            return self.exchange.fetch_order(None, market, {self.style.lookup_param: cid})
+            return self._lookup(market, client_order_id(order_id, self.style))
         except ccxt.OrderNotFound:
             return None
+
+    def _lookup(self, market: str, cid: str) -> dict[str, Any] | None:
+        """The order with this client order id, asked by the exchange's own parameter."""
+        params = {str(self.style.lookup_param): cid}
+        if not self.style.lookup_by_list:
+            return self.exchange.fetch_order(None, market, params)
+        # The list may hold others when the exchange ignores the filter: only ours counts.
+        return next((o for o in self.exchange.fetch_open_orders(market, None, None, params)
+                     if o.get("clientOrderId") == cid), None)
 
     def _answer(self, order: dict[str, Any], symbol: str | None) -> VenueAnswer:
         filled = _dec(order.get("filled")) or Decimal(0)
