@@ -386,8 +386,10 @@ class Worker:
                                  limit_px=item.limit_px, tif=item.tif) for item, curated in batch]
             with self.metrics.venue_call(venue_name, "submit"):
                 answers = venue.submit(orders, deadline=deadline)
-            for (item, curated), answer in zip(batch, answers, strict=False):  # fewer answers: the rest were not sent
-                reports.append((item.id, _report_body(answer, venue_name, curated)))
+            # None, or no answer at the end: not sent, left for the next claim.
+            for (item, curated), answer in zip(batch, answers, strict=False):
+                if answer is not None:
+                    reports.append((item.id, _report_body(answer, venue_name, curated)))
 
     def _release(self, items: list[WorkItem], exc: Exception) -> None:
         """Hands a failed batch back with its error, so that the next claim counts an

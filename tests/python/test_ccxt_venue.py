@@ -5,12 +5,15 @@ canned responses. Offline: nothing leaves the process."""
 
 from __future__ import annotations
 
+import asyncio
 import json
+import time
 from dataclasses import dataclass
 from decimal import Decimal
 from urllib.parse import parse_qs, urlsplit
 
 import ccxt
+import ccxt.async_support as ccxt_async
 from psycopg.types.json import Jsonb
 
 import pytest
@@ -61,6 +64,8 @@ class Canned:
             query = {k: v[0] for k, v in parse_qs(parts.query or (body or "")).items()}
         self.calls.append((method, parts.path, query))
         answer = self.answers[(method, parts.path)].pop(0)
+        if callable(answer):  # an answer that depends on what was sent
+            answer = answer(query)
         if isinstance(answer, Exception):
             raise answer
         if isinstance(answer, Http):
@@ -85,15 +90,29 @@ MARKETS = {"binance": BINANCE_MARKET, "okx": OKX_MARKET, "bybit": BYBIT_MARKET, 
 OPTIONS = {"bybit": {"enableUnifiedMargin": False, "enableUnifiedAccount": True}}
 
 
+def canned_exchanges(exchange_id: str, canned: Canned, config: dict, latency_s: float = 0.0) -> tuple:
+    """ccxt's sync and async classes for the exchange, both answering from `canned`;
+    the async one after `latency_s`, as a request's round trip would."""
+    async def fetch(self, *a, **k):
+        await asyncio.sleep(latency_s)
+        return canned.fetch(*a, exchange=self, **k)
+
+    sync = type(f"Canned{exchange_id}", (getattr(ccxt, exchange_id),),
+                {"fetch": lambda self, *a, **k: canned.fetch(*a, exchange=self, **k)})(config)
+    async_ = type(f"CannedAsync{exchange_id}", (getattr(ccxt_async, exchange_id),), {"fetch": fetch})(config)
+    return sync, async_
+
+
 def venue(exchange_id: str, answers: dict, backoffs: Backoffs | None = None,
-          canned: Canned | None = None) -> tuple[CcxtVenue, Canned]:
+          canned: Canned | None = None, latency_s: float = 0.0, rate_limit_ms: float | None = None) -> tuple[CcxtVenue, Canned]:
     canned = canned or Canned(answers)
-    cls = getattr(ccxt, exchange_id)
-    exchange = type(f"Canned{exchange_id}", (cls,), {"fetch": lambda self, *a, **k: canned.fetch(*a, exchange=self, **k)})(
-        {"apiKey": "key", "secret": "c2VjcmV0", "password": "passphrase", "options": OPTIONS.get(exchange_id, {})})
+    config = {"apiKey": "key", "secret": "c2VjcmV0", "password": "passphrase", "options": OPTIONS.get(exchange_id, {})}
+    if rate_limit_ms is not None:
+        config["rateLimit"] = rate_limit_ms
+    exchange, async_exchange = canned_exchanges(exchange_id, canned, config, latency_s)
     exchange.set_markets([MARKETS[exchange_id]])
     return CcxtVenue(f"test_{exchange_id}", {"exchange": exchange_id, "symbols": {"BTC-USD": exchange.symbols[0]}}, exchange,
-                     backoffs or Backoffs(sleep=_no_sleep)), canned
+                     backoffs or Backoffs(sleep=_no_sleep), async_exchange), canned
 
 
 def _no_sleep(seconds: float) -> None:
@@ -385,3 +404,87 @@ def test_a_worker_trades_through_a_ccxt_venue_and_reconciles_a_timeout(db):
         "filled with the exchange's trade ids; the base-currency fee converted to the quote"
     assert [c[:2] for c in canned.calls].count(("POST", "/api/v3/order")) == 2, "the timed-out order was not sent again"
     assert db.execute("SELECT quantity FROM tr_positions WHERE symbol = 'BTC-USD'").fetchone()[0] == 2
+
+
+# a batch placed concurrently -------------------------------------------------------
+
+def placed_as_sent(sent: dict) -> dict:
+    """binance's answer to a market order, under the client order id it was sent with."""
+    return binance_order("NEW", "0.00000000", order_id=int(sent["newClientOrderId"][1:]), cid=sent["newClientOrderId"])
+
+
+def batch(n: int) -> list[VenueOrder]:
+    return [VenueOrder(client_order_id=f"B{i}", symbol="BTC-USD", side="buy", qty=Decimal("1")) for i in range(n)]
+
+
+def posted(canned: Canned) -> list[str]:
+    return [q["newClientOrderId"] for method, path, q in canned.calls if (method, path) == ("POST", "/api/v3/order")]
+
+
+def test_a_batch_is_placed_concurrently_each_order_once():
+    v, canned = venue("binance", {("POST", "/api/v3/order"): [placed_as_sent] * 50}, latency_s=0.1, rate_limit_ms=5)
+    orders = batch(50)
+    try:
+        started = time.monotonic()
+        answers = v.submit(orders)
+        elapsed = time.monotonic() - started
+    finally:
+        v.close()
+    assert elapsed < 1.5, f"50 requests of 0.1 s took {elapsed:.2f} s: not concurrent"
+    assert sorted(posted(canned)) == sorted(o.client_order_id for o in orders), "each order POSTed exactly once"
+    assert [(a.status, a.venue_order_id) for a in answers] == [("working", str(i)) for i in range(50)], \
+        "answers aligned with the orders"
+
+
+def test_a_timeout_in_a_batch_is_looked_up_while_the_others_are_answered():
+    def post(sent: dict):
+        return ccxt.RequestTimeout("binance POST timed out") if sent["newClientOrderId"] == "B1" else placed_as_sent(sent)
+
+    v, canned = venue("binance", {
+        ("POST", "/api/v3/order"): [post] * 3,
+        ("GET", "/api/v3/order"): [binance_order("NEW", "0.00000000", order_id=1, cid="B1")],
+    }, latency_s=0.01)
+    try:
+        answers = v.submit(batch(3))
+    finally:
+        v.close()
+    assert [(a.status, a.venue_order_id) for a in answers] == [("working", "0"), ("working", "1"), ("working", "2")]
+    assert sorted(posted(canned)) == ["B0", "B1", "B2"], "the timed-out order was found, not resent"
+    lookups = [q for method, path, q in canned.calls if (method, path) == ("GET", "/api/v3/order")]
+    assert [q["origClientOrderId"] for q in lookups] == ["B1"]
+
+
+def test_orders_not_started_by_the_deadline_are_neither_sent_nor_answered():
+    # ccxt's limiter spaces binance's orders by a fifth of the rate limit or more, 200 ms
+    # here: the deadline falls within the batch.
+    v, canned = venue("binance", {("POST", "/api/v3/order"): [placed_as_sent] * 10}, rate_limit_ms=1000)
+    orders = batch(10)
+    try:
+        answers = v.submit(orders, deadline=time.monotonic() + 0.3)
+    finally:
+        v.close()
+    answered = [o.client_order_id for o, a in zip(orders, answers) if a is not None]
+    assert len(answers) == len(orders) and 0 < len(answered) < len(orders)
+    assert sorted(posted(canned)) == sorted(answered), "answered if and only if sent, each once"
+
+
+def test_the_worker_reports_only_the_orders_sent():
+    from types import SimpleNamespace
+
+    from trader.curation import Curated
+    from trader.venues import VenueAnswer
+    from trader.worker import Worker, WorkerConfig
+
+    class Venue:
+        name = "half"
+
+        def submit(self, orders, deadline=None):
+            return [VenueAnswer("working", venue_order_id="1"), None]
+
+    worker = Worker(WorkerConfig(venues=["half"], listen=False, worker_id="aligned"))
+    worker._venues = {"half": Venue()}
+    items = [SimpleNamespace(id=i, symbol="BTC-USD", side="buy", qty=Decimal(1), order_type="market", limit_px=None,
+                             tif=None) for i in ("sent", "unsent")]
+    reports: list = []
+    worker._send({"half": [(item, Curated(approved=True)) for item in items]}, reports)
+    assert [order_id for order_id, _ in reports] == ["sent"], "an order not sent is left for the next claim"

@@ -10,7 +10,7 @@ from decimal import Decimal
 import ccxt
 from psycopg.types.json import Jsonb
 
-from test_ccxt_venue import ULID_ID, Canned, binance_order
+from test_ccxt_venue import ULID_ID, Canned, binance_order, canned_exchanges
 from trader.venues import VenueOrder
 from trader.venues.ccxt_venue import CcxtVenue
 from trader.worker import _report_body
@@ -45,11 +45,11 @@ def ticker(symbol: str, last: str) -> dict:
 
 def venue(answers: dict, params: dict | None = None) -> tuple[CcxtVenue, Canned]:
     canned = Canned(answers)
-    exchange = type("CannedBinance", (ccxt.binance,), {"fetch": lambda self, *a, **k: canned.fetch(*a, **k)})(
-        {"apiKey": "key", "secret": "c2VjcmV0", "options": {"fetchMarkets": {"types": ["spot"]}, "fetchCurrencies": False,
-                                                  "fetchMargins": False}})
+    exchange, async_exchange = canned_exchanges("binance", canned, {
+        "apiKey": "key", "secret": "c2VjcmV0", "options": {"fetchMarkets": {"types": ["spot"]}, "fetchCurrencies": False,
+                                                           "fetchMargins": False}})
     return CcxtVenue("test_binance", {"exchange": "binance", "symbols": {"BTC-USD": "BTC/USDT"}} | (params or {}),
-                     exchange), canned
+                     exchange, async_exchange=async_exchange), canned
 
 
 def order(qty: str, side: str = "buy", limit_px: str | None = None) -> VenueOrder:

@@ -62,9 +62,9 @@ class Venue(Protocol):
     #: order whose submission was interrupted is failed as UNKNOWN_AT_VENUE, never resent.
     can_lookup: bool
 
-    def submit(self, orders: Sequence[VenueOrder], deadline: float | None = None) -> list[VenueAnswer]:
-        """Answers for the orders sent, in order; a venue that sends one at a time stops
-        at `deadline` (time.monotonic()), and the orders after it are not sent."""
+    def submit(self, orders: Sequence[VenueOrder], deadline: float | None = None) -> Sequence[VenueAnswer | None]:
+        """Answers aligned with the orders: None, or no answer at the end of the list,
+        for an order not sent because `deadline` (time.monotonic()) came first."""
         ...
 
     #: Seconds between follow-ups of an order working at this venue.

@@ -8,6 +8,11 @@ with UNKNOWN_AT_VENUE for an operator to resolve, and never resent. A rate-limit
 answer (HTTP 418/429, ccxt's DDoSProtection and RateLimitExceeded) opens a back-off
 window for the exchange (backoff.py) and is otherwise one of those uncertain answers.
 
+A batch is placed concurrently through ccxt's async exchange, on an event loop the
+venue owns (the worker is synchronous); ccxt's rate limiter paces the requests to the
+exchange's published limits. Everything else (markets, shaping, lookups, fills,
+follow-ups and cancels) goes through the sync exchange.
+
 Configuration is the venue's row in tr_venues, params:
   exchange      ccxt exchange id (binance, kraken, ...)
   sandbox       true to trade on the exchange's test network
@@ -23,22 +28,25 @@ Credentials only from the environment: TRADER_VENUE_<NAME>_API_KEY, _SECRET, _PA
 
 from __future__ import annotations
 
+import asyncio
 import os
 import re
 import time
 import uuid
 from collections.abc import Sequence
+from contextvars import ContextVar
 from dataclasses import dataclass, replace
 from decimal import Decimal
 from typing import Any
 
 import ccxt
+import ccxt.async_support as ccxt_async
 from ulid import ULID
 
 from trader.db import ConfigurationError
 from trader.venues import VenueAnswer, VenueOrder, VenueUnavailable
 from trader.venues.backoff import BACKOFFS, Backoffs
-from trader.venues.exchange_rules import Markets, Prices, Refusal, shape
+from trader.venues.exchange_rules import Markets, Prices, Refusal, Shaped, shape
 
 
 @dataclass(frozen=True)
@@ -102,6 +110,25 @@ _HTTP_RATE_LIMITS = {"418": ccxt.DDoSProtection, "429": ccxt.RateLimitExceeded}
 _CREDENTIAL_VARS = {"apiKey": "API_KEY", "secret": "SECRET", "password": "PASSWORD"}
 
 
+#: The batch's deadline, seen by every request of the batch's tasks.
+_DEADLINE: ContextVar[float | None] = ContextVar("deadline", default=None)
+
+
+class NotSent(Exception):
+    """A request kept from leaving: the deadline passed, or a back-off outlasts it."""
+
+
+@dataclass(frozen=True)
+class Prepared:
+    """An order ready to place: its client id, the exchange's market and steps."""
+
+    order: VenueOrder
+    cid: str
+    market: str
+    shaped: Shaped
+    params: dict[str, Any]
+
+
 class ClientIdRejected(ValueError):
     """The work item id cannot be expressed as this exchange's client order id."""
 
@@ -147,7 +174,7 @@ def _dec8(value: Any) -> Decimal:
 
 class CcxtVenue:
     def __init__(self, name: str, params: dict[str, Any], exchange: Any | None = None,
-                 backoffs: Backoffs = BACKOFFS) -> None:
+                 backoffs: Backoffs = BACKOFFS, async_exchange: Any | None = None) -> None:
         self.name = name
         self.params = params
         self.exchange_id = params["exchange"]
@@ -155,21 +182,32 @@ class CcxtVenue:
         if params.get("lookup_param"):
             self.style = replace(self.style, lookup_param=params["lookup_param"])
         self.poll_interval_s = float(params.get("poll_interval_s", 2))
-        self.exchange = exchange or self._open()
-        self.exchange.httpExceptions = {**self.exchange.httpExceptions, **_HTTP_RATE_LIMITS}
+        if (exchange is None) != (async_exchange is None):
+            # One without the other would place orders through an exchange no test or
+            # configuration chose.
+            raise ValueError("a ccxt venue takes both its sync and its async exchange, or neither")
+        self.exchange = exchange or self._open(ccxt)
+        self.async_exchange = async_exchange or self._open(ccxt_async)
+        for each in (self.exchange, self.async_exchange):
+            each.httpExceptions = {**each.httpExceptions, **_HTTP_RATE_LIMITS}
+        # The concurrent batch relies on ccxt's limiter to keep within the exchange's limits.
+        self.async_exchange.enableRateLimit = True
+        self._gate(self.async_exchange)
+        self._loop = asyncio.new_event_loop()
+        self._markets_shared_at: float | None = None
         self.backoffs = backoffs
         self.backoff_s = (float(params.get("backoff_base_s", 1)), float(params.get("backoff_max_s", 60)))
         self.markets = Markets(self.exchange, float(params.get("markets_ttl_s", 3600)))
         self.prices = Prices(self.exchange, float(params.get("fee_rate_ttl_s", 60)))
 
-    def _open(self) -> Any:
+    def _open(self, module: Any) -> Any:
         env = f"TRADER_VENUE_{self.name.upper()}_"
         config = {"enableRateLimit": True, "timeout": int(self.params.get("timeout_ms", 10000)),
                   "options": self.params.get("options") or {}}
         for key, var in _CREDENTIAL_VARS.items():
             if os.environ.get(env + var):
                 config[key] = os.environ[env + var]
-        exchange = getattr(ccxt, self.exchange_id)(config)
+        exchange = getattr(module, self.exchange_id)(config)
         self._check_credentials(exchange, env)
         if self.params.get("sandbox"):
             exchange.set_sandbox_mode(True)
@@ -194,7 +232,7 @@ class CcxtVenue:
 
     # the interface -----------------------------------------------------------------
 
-    def submit(self, orders: Sequence[VenueOrder], deadline: float | None = None) -> list[VenueAnswer]:
+    def submit(self, orders: Sequence[VenueOrder], deadline: float | None = None) -> list[VenueAnswer | None]:
         if not self.backoffs.wait(self.exchange_id, deadline):
             return []  # the exchange asked for a rest that outlasts the batch: none sent
         try:
@@ -205,13 +243,18 @@ class CcxtVenue:
                 self.backoffs.hit(self.exchange_id, *self.backoff_s)
             detail = f"the exchange's markets could not be loaded ({type(exc).__name__}: {exc}"[:400] + "); not sent"
             return [VenueAnswer("rejected", reason="VENUE_ERROR", detail=detail) for _ in orders]
-        answers = []
-        for order in orders:
-            if deadline is not None and time.monotonic() >= deadline:
-                break  # the rest stay unsent; the next claim finds the exchange never saw them
-            if not self.backoffs.wait(self.exchange_id, deadline):
-                break  # likewise, when a rate limit's back-off outlasts the deadline
-            answers.append(self._submit_one(order))
+        self._share_markets()
+        answers: list[VenueAnswer | None] = [None] * len(orders)
+        ready: dict[int, Prepared] = {}
+        for i, order in enumerate(orders):
+            prepared = self._prepare(order)
+            if isinstance(prepared, VenueAnswer):
+                answers[i] = prepared  # refused before sending
+            else:
+                ready[i] = prepared
+        outcomes = self._loop.run_until_complete(self._place_all(list(ready.values()), deadline))
+        for (i, prepared), outcome in zip(ready.items(), outcomes, strict=True):
+            answers[i] = self._settle(prepared, outcome)
         return answers
 
     def query(self, client_order_id_: str, symbol: str | None = None, venue_order_id: str | None = None) -> VenueAnswer | None:
@@ -243,6 +286,11 @@ class CcxtVenue:
         return answer
 
     def close(self) -> None:
+        try:
+            # aiohttp's session and connector belong to the loop: closed on it, before it.
+            self._loop.run_until_complete(self.async_exchange.close())
+        finally:
+            self._loop.close()
         close = getattr(self.exchange, "close", None)
         if callable(close):
             close()
@@ -261,7 +309,15 @@ class CcxtVenue:
             self.backoffs.hit(self.exchange_id, *self.backoff_s)
         return VenueUnavailable(f"{self.name}: {type(exc).__name__}: {exc}")
 
-    def _submit_one(self, order: VenueOrder) -> VenueAnswer:
+    def _share_markets(self) -> None:
+        """The async exchange places orders by the markets the sync one loaded, handed
+        over once per load rather than loaded twice."""
+        if self._markets_shared_at != self.markets.loaded_at or not self.async_exchange.markets:
+            self.async_exchange.set_markets(self.exchange.markets, self.exchange.currencies)
+            self._markets_shared_at = self.markets.loaded_at
+
+    def _prepare(self, order: VenueOrder) -> Prepared | VenueAnswer:
+        """The order brought to the exchange's rules, or the answer refusing it unsent."""
         try:
             cid = client_order_id(order.client_order_id, self.style)
         except ClientIdRejected as exc:
@@ -276,30 +332,75 @@ class CcxtVenue:
             return VenueAnswer("rejected", reason=_rejection(exc), detail=f"{type(exc).__name__}: {exc}"[:500])
         if isinstance(shaped, Refusal):
             return VenueAnswer("rejected", reason=shaped.reason, detail=shaped.detail)
+        return Prepared(order, cid, market, shaped, params)
+
+    def _gate(self, exchange: Any) -> None:
+        """Every request of the async exchange passes ccxt's limiter and then this gate,
+        right before it leaves: past the deadline it does not leave at all, and in a
+        back-off window it waits the window out."""
+        throttle = exchange.throttle
+
+        async def gated(cost: Any = None) -> Any:
+            waited = await throttle(cost)
+            await self._admit()
+            return waited
+
+        exchange.throttle = gated
+
+    async def _admit(self) -> None:
+        deadline = _DEADLINE.get()
+        left = self.backoffs.remaining(self.exchange_id)
+        if left > 0:
+            if deadline is not None and self.backoffs.clock() + left >= deadline:
+                raise NotSent(f"{self.exchange_id}'s rate-limit back-off outlasts the deadline")
+            await asyncio.sleep(left)
+        if deadline is not None and time.monotonic() >= deadline:
+            raise NotSent("the deadline passed before the request left")
+
+    async def _place_all(self, batch: list[Prepared], deadline: float | None) -> list[Any]:
+        """Each order's placed order or its exception, in the batch's order."""
+        _DEADLINE.set(deadline)  # the tasks gather makes copy this context
+        return await asyncio.gather(*(self._place(p) for p in batch), return_exceptions=True)
+
+    async def _place(self, p: Prepared) -> dict[str, Any]:
         try:
             # ccxt takes floats; a decimal on the exchange's step converts to the float
             # whose text is that decimal, which ccxt formats back exactly.
-            placed = self.exchange.create_order(market, order.order_type, order.side, float(shaped.qty),
-                                                None if shaped.limit_px is None else float(shaped.limit_px), params)
-        except UNCERTAIN as exc:
-            if isinstance(exc, RATE_LIMITED):
-                self.backoffs.hit(self.exchange_id, *self.backoff_s)
-            return self._after_uncertain(order, exc)
-        except ccxt.BaseError as exc:
-            return VenueAnswer("rejected", reason=_rejection(exc), detail=f"{type(exc).__name__}: {exc}"[:500])
+            placed: dict[str, Any] = await self.async_exchange.create_order(
+                p.market, p.order.order_type, p.order.side, float(p.shaped.qty),
+                None if p.shaped.limit_px is None else float(p.shaped.limit_px), p.params)
+        except RATE_LIMITED:
+            # At once, so that the batch's requests still queued wait the window out.
+            self.backoffs.hit(self.exchange_id, *self.backoff_s)
+            raise
         self.backoffs.ok(self.exchange_id)
+        return placed
+
+    def _settle(self, p: Prepared, outcome: Any) -> VenueAnswer | None:
+        """The answer for one order of the batch; None when it was not sent."""
+        if isinstance(outcome, NotSent):
+            return None
+        if isinstance(outcome, ccxt.BaseError) and not isinstance(outcome, UNCERTAIN):
+            return VenueAnswer("rejected", reason=_rejection(outcome), detail=f"{type(outcome).__name__}: {outcome}"[:500])
+        if isinstance(outcome, BaseException):
+            # A network error, or one that is not ccxt's (a cancelled task, a bug):
+            # either way the request may have left.
+            return self._after_uncertain(p.order, outcome)
+        return self._placed(p, outcome)
+
+    def _placed(self, p: Prepared, placed: dict[str, Any]) -> VenueAnswer:
         try:
-            answer = self._answer(placed, order.symbol)
-            answer.order_qty = answer.order_qty or shaped.qty
-            answer.detail = _foreign_id(placed, cid) or answer.detail
+            answer = self._answer(placed, p.order.symbol)
+            answer.order_qty = answer.order_qty or p.shaped.qty
+            answer.detail = _foreign_id(placed, p.cid) or answer.detail
             return answer
         except ccxt.BaseError:
             # Placed, but its fills could not be read now: it is working, and the
             # follow-ups read them by its exchange id.
             return VenueAnswer("working", venue_order_id=str(placed.get("id")), submitted_at=placed.get("datetime"),
-                               order_qty=shaped.qty)
+                               order_qty=p.shaped.qty)
 
-    def _after_uncertain(self, order: VenueOrder, exc: Exception) -> VenueAnswer:
+    def _after_uncertain(self, order: VenueOrder, exc: BaseException) -> VenueAnswer:
         """The request may or may not have reached the exchange: look, never resend."""
         what = f"{type(exc).__name__}: {exc}"[:300]
         if not self.can_lookup:
