@@ -11,3 +11,6 @@ SELECT order_id, symbol, side, status, venue, requested_qty, filled_qty, avg_px,
   FROM tr_recent_reports LIMIT 20;
 \echo '== input that was not applied'
 SELECT * FROM tr_unapplied_summary ORDER BY last_at DESC;
+\echo '== venue differences (open; trader venues acknowledge ID --why ...)'
+SELECT id, venue, kind, subject, exchange_figure, trader_figure, accepted_offset, drift, acknowledged, last_seen_at
+  FROM tr_open_venue_differences;

@@ -1,28 +1,12 @@
 -- Deploy trader:execution/pre_trade_check
--- What the worker asks before every submission: is this order valid, and does the
--- Risk Manager allow it now? The answer is 'OK' or a stable reason code with a
--- detail for people; never an exception, since bad orders are expected input.
+-- Reworked after @v0.2.1: an order for a symbol whose asset's balance at the exchange
+-- drifted from the Trader's fills (an open, unacknowledged balance_drift of
+-- execution/reconciliation) is refused BALANCE_DRIFT, so that the Trader does not
+-- trade on books it cannot trust until an operator has looked.
 BEGIN;
 
--- The effective risk for a symbol: the stricter of its own scope and the global one.
-CREATE FUNCTION tr_effective_risk(p_symbol text,
-    OUT trading_state text, OUT max_position_qty numeric, OUT max_order_qty numeric, OUT max_order_notional numeric)
-LANGUAGE plpgsql STABLE
-AS $$
-BEGIN
-        SELECT coalesce((array_agg(r.trading_state ORDER BY CASE r.trading_state WHEN 'halted' THEN 0 WHEN 'reducing' THEN 1 ELSE 2 END))[1], 'active'),
-               min(r.max_position_qty), min(r.max_order_qty), min(r.max_order_notional)
-          INTO trading_state, max_position_qty, max_order_qty, max_order_notional
-          FROM public.tr_risk_state r
-         WHERE r.scope IN ('global', p_symbol);
-END
-$$;
-
-COMMENT ON FUNCTION tr_effective_risk(text) IS
-    'Trading state and limits for a symbol: the stricter of its own scope and the global one; active and unlimited when neither exists.';
-
 -- The risk checks of a typed order, in the order tr_reason_codes (and docs/orders.md) lists them.
-CREATE FUNCTION tr_risk_check(p_symbol text, p_side text, p_qty numeric, p_limit_px numeric, p_reduce_only boolean,
+CREATE OR REPLACE FUNCTION tr_risk_check(p_symbol text, p_side text, p_qty numeric, p_limit_px numeric, p_reduce_only boolean,
                               OUT reason text, OUT detail text)
 LANGUAGE plpgsql STABLE
 SET search_path = pg_catalog, public, pg_temp
@@ -60,66 +44,24 @@ BEGIN
         reason := 'POSITION_EXCEEDS_MAX';
         detail := format('the position would be %s, beyond max_position_qty %s', v_after, v_risk.max_position_qty);
     END IF;
+    -- Last, as tr_reason_codes lists it: the exchange's balance drifted from the Trader's
+    -- fills and no operator has looked (execution/reconciliation). The index on the
+    -- open, unacknowledged drifts' symbols keeps this a lookup.
+    IF reason IS NULL THEN
+        SELECT 'BALANCE_DRIFT',
+               format('the balance of %s at %s drifted: exchange %s, Trader %s (drift %s beyond reconcile.balance_tolerance); find the cause, then trader venues acknowledge %s --why ...',
+                      d.subject, d.venue, d.exchange_figure, d.trader_figure, d.drift, d.id)
+          INTO reason, detail
+          FROM tr_venue_differences d
+         WHERE d.symbols @> ARRAY[p_symbol] AND d.kind = 'balance_drift' AND d.cleared_at IS NULL AND d.acknowledged_at IS NULL
+         ORDER BY d.first_seen_at
+         LIMIT 1;
+    END IF;
     reason := coalesce(reason, 'OK');
 END
 $$;
 
 COMMENT ON FUNCTION tr_risk_check(text, text, numeric, numeric, boolean) IS
-    'Pre-trade risk check of a typed order: OK, or TRADING_HALTED, REDUCE_ONLY_VIOLATION, QTY_EXCEEDS_MAX, NO_MARKET_DATA, NOTIONAL_EXCEEDS_MAX, POSITION_EXCEEDS_MAX, with a detail. Never raises.';
-
--- One spec checked by hand: the intake's parse, then the risk checks.
-CREATE FUNCTION tr_check_order(p_symbol text, p_spec jsonb, OUT reason text, OUT detail text)
-LANGUAGE sql STABLE
-SET search_path = pg_catalog, public, pg_temp
-AS $$
-    SELECT coalesce(p.reason, c.reason), coalesce(p.detail, c.detail)
-      FROM tr_parse_order(p_symbol, p_spec) p
-      LEFT JOIN LATERAL tr_risk_check(p_symbol, p.side, p.qty, p.limit_px, p.reduce_only) c ON p.reason IS NULL
-$$;
-
-COMMENT ON FUNCTION tr_check_order(text, jsonb) IS
-    'Pre-trade check of an order_spec for a symbol, as the inbox would make it: INVALID_ORDER_SPEC from the parse, else tr_risk_check. Never raises.';
-
-CREATE FUNCTION tr_pre_trade_check(p_order_ids text[])
-RETURNS TABLE (order_id text, reason text, detail text)
-LANGUAGE plpgsql STABLE SECURITY DEFINER
-SET search_path = pg_catalog, public, pg_temp
-AS $$
-#variable_conflict use_column
-BEGIN
-    RETURN QUERY
-        SELECT o.id, coalesce(i.reason, c.reason, 'UNKNOWN_ORDER'),
-               CASE WHEN i.id IS NULL THEN 'no such work item' ELSE coalesce(i.detail, c.detail) END
-          FROM unnest(p_order_ids) AS o(id)
-          LEFT JOIN tr_inbox i ON i.id = o.id
-          LEFT JOIN LATERAL tr_risk_check(i.symbol, i.side, i.qty, i.limit_px, i.reduce_only) c ON i.id IS NOT NULL AND i.reason IS NULL;
-END
-$$;
-
-COMMENT ON FUNCTION tr_pre_trade_check(text[]) IS
-    'The pre-trade check of each work item named, as the worker calls it for a batch: (order_id, reason, detail), reason OK when the order may be sent.';
-
--- A halt arriving while orders rest at a venue: the worker cancels these.
-CREATE FUNCTION tr_orders_to_cancel()
-RETURNS TABLE (order_id text, symbol text, reason text)
-LANGUAGE plpgsql STABLE SECURITY DEFINER
-SET search_path = pg_catalog, public, pg_temp
-AS $$
-#variable_conflict use_column
-BEGIN
-    RETURN QUERY
-        SELECT i.id, i.symbol, 'TRADING_HALTED'
-          FROM tr_inbox i
-         WHERE i.state = 'working'
-           AND (tr_effective_risk(i.symbol)).trading_state = 'halted'
-         ORDER BY i.created_at;
-END
-$$;
-
-COMMENT ON FUNCTION tr_orders_to_cancel() IS 'Orders working at a venue whose symbol is now halted: the worker cancels and reports them.';
-
-REVOKE EXECUTE ON FUNCTION tr_risk_check(text, text, numeric, numeric, boolean), tr_effective_risk(text), tr_check_order(text, jsonb),
-                           tr_pre_trade_check(text[]), tr_orders_to_cancel() FROM PUBLIC;
-GRANT EXECUTE ON FUNCTION tr_pre_trade_check(text[]), tr_orders_to_cancel() TO tr_worker;
+    'Pre-trade risk check of a typed order: OK, or TRADING_HALTED, REDUCE_ONLY_VIOLATION, QTY_EXCEEDS_MAX, NO_MARKET_DATA, NOTIONAL_EXCEEDS_MAX, POSITION_EXCEEDS_MAX, BALANCE_DRIFT, with a detail. Never raises.';
 
 COMMIT;

@@ -1,6 +1,7 @@
 -- Deploy trader:ops/health
--- Reworked after @v0.2.0: fees the exchange charged in a currency that could not be
--- priced (execution/exchange_rules) count 0 in PnL until someone looks: health says so.
+-- Reworked after @v0.2.1: what an exchange shows and the Trader's books do not (an
+-- order the Trader did not place, a balance that drifted, execution/reconciliation)
+-- waits for an operator, and a drift refuses orders meanwhile: health says so.
 BEGIN;
 
 -- One row per check. p_now is a parameter so that tests make the time pass instead of
@@ -61,9 +62,11 @@ AS $$
     SELECT 'jobs', j.status, j.value, j.detail FROM tr_health_jobs() j
     UNION ALL
     SELECT 'unconverted_fees', f.status, f.value, f.detail FROM tr_health_fees() f
+    UNION ALL
+    SELECT 'venue_differences', v.status, v.value, v.detail FROM tr_health_venue_differences() v
 $$;
 
 COMMENT ON FUNCTION tr_health(timestamptz) IS
-    'The Trader''s health, one row per check (module, workers, pending_age, expired_leases, dead_letters, awaiting_operator, jobs, unconverted_fees) with its verdict (ok, degraded, down), value and what to do: decided here once for trader health, trader status and psql. Runs as its owner to see other sessions and pg_cron.';
+    'The Trader''s health, one row per check (module, workers, pending_age, expired_leases, dead_letters, awaiting_operator, jobs, unconverted_fees, venue_differences) with its verdict (ok, degraded, down), value and what to do: decided here once for trader health, trader status and psql. Runs as its owner to see other sessions and pg_cron.';
 
 COMMIT;

@@ -1,9 +1,10 @@
-"""Operator actions from the command line: `trader orders ...` and `trader jobs schedule`.
+"""Operator actions from the command line: `trader orders ...`, `trader venues ...` and
+`trader jobs schedule`.
 
 Each command is one call to a database function (tr_retry_order, tr_acknowledge_order,
-tr_resolve_order, tr_request_cancel, tr_schedule_jobs) that checks the order may take
-the action, does it in one transaction and records who, when and why in
-tr_operator_actions. The rules live there; this module only parses arguments and
+tr_resolve_order, tr_request_cancel, tr_acknowledge_difference, tr_schedule_jobs) that
+checks the order or difference may take the action, does it in one transaction and
+records who, when and why in tr_operator_actions. The rules live there; this module only parses arguments and
 prints. A refusal is one line on stderr (SQLSTATE, message, hint) and exit status 1.
 """
 
@@ -88,6 +89,44 @@ def _dead_letters(args: argparse.Namespace) -> int:
     return _run(args, work)
 
 
+def _figure(value: Decimal | None) -> str:
+    return "-" if value is None else f"{value.normalize():f}"
+
+
+def _venue_differences(args: argparse.Namespace) -> int:
+    def work(conn: psycopg.Connection) -> int:
+        rows = conn.execute("SELECT id, venue, kind, subject, array_to_string(symbols, ', '), exchange_figure, trader_figure, "
+                            "accepted_offset, drift, acknowledged, coalesce(acknowledged_by, ''), first_seen_at, last_seen_at, "
+                            "next_step FROM tr_open_venue_differences").fetchall()
+        if not rows:
+            print("no open venue differences")
+            return 0
+        for (diff_id, venue, kind, subject, symbols, exchange, trader, offset, drift, acknowledged, by,
+             first_seen, last_seen, next_step) in rows:
+            print(f"{diff_id}  {venue}  {kind}  {subject}  ({symbols})  first seen {first_seen:%Y-%m-%d %H:%M:%S%z}"
+                  f"  last seen {last_seen:%Y-%m-%d %H:%M:%S%z}{f'  acknowledged by {by}' if acknowledged else ''}")
+            if kind == "balance_drift":
+                print(f"    exchange {_figure(exchange)}  Trader {_figure(trader)}  accepted offset {_figure(offset)}"
+                      f"  drift {_figure(drift)}")
+            else:
+                print(f"    open at the exchange for {_figure(exchange)}, not placed by the Trader")
+            print(f"    next: {next_step}")
+        return 0
+
+    return _run(args, work)
+
+
+def _acknowledge_difference(args: argparse.Namespace) -> int:
+    def work(conn: psycopg.Connection) -> int:
+        action_id = conn.execute("SELECT tr_acknowledge_difference(%s, %s)", (args.difference_id, args.why)).fetchone()[0]
+        venue, kind, subject = conn.execute("SELECT venue, kind, subject FROM tr_venue_differences WHERE id = %s",
+                                            (args.difference_id,)).fetchone()
+        print(f"{args.difference_id}: acknowledged {kind} {subject} at {venue} (action {action_id})")
+        return 0
+
+    return _run(args, work)
+
+
 def _schedule_jobs(args: argparse.Namespace) -> int:
     def work(conn: psycopg.Connection) -> int:
         rows = conn.execute("SELECT job, schedule, scheduled FROM tr_schedule_jobs()").fetchall()
@@ -107,7 +146,8 @@ def _resolve_params(args: argparse.Namespace) -> tuple[Any, ...]:
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:
-    """Adds `orders` (dead-letters, retry, acknowledge, resolve, cancel) and `jobs` (schedule)."""
+    """Adds `orders` (dead-letters, retry, acknowledge, resolve, cancel), `venues` (differences, acknowledge)
+    and `jobs` (schedule)."""
     orders = subparsers.add_parser("orders", help="operator actions on orders: dead letters, retry, acknowledge, resolve, cancel",
                                    description="Each action is checked and recorded (who, when, why) in tr_operator_actions. "
                                                "Run as a login granted tr_operator.")
@@ -140,10 +180,24 @@ def register(subparsers: argparse._SubParsersAction) -> None:
                          help="one of the exchange's fills (repeat for each); TS in ISO 8601, default now")
     resolve.set_defaults(func=_action("SELECT tr_resolve_order(%s, %s, %s, %s)", _resolve_params, "resolved"))
 
+    venues = subparsers.add_parser("venues", help="differences between the exchanges and the Trader: list, acknowledge",
+                                   description="Open orders the Trader did not place and balances that drifted from its fills, "
+                                               "as the worker's reconciliation found them. Listing needs tr_inspector; "
+                                               "acknowledging, tr_operator (recorded in tr_operator_actions).")
+    venue_actions = venues.add_subparsers(dest="action", required=True)
+    differences = venue_actions.add_parser("differences", help="open venue differences with both figures, newest first")
+    differences.set_defaults(func=_venue_differences)
+    acknowledge = venue_actions.add_parser("acknowledge", help="a balance drift stops blocking and becomes the accepted offset; "
+                                                               "an unknown open order is marked seen")
+    acknowledge.add_argument("difference_id", metavar="ID", help="the difference's id (trader venues differences)")
+    acknowledge.add_argument("--why", required=True, help="why, for the audit trail (tr_operator_actions)")
+    acknowledge.set_defaults(func=_acknowledge_difference)
+
     jobs = subparsers.add_parser("jobs", help="the pg_cron jobs")
     job_actions = jobs.add_subparsers(dest="action", required=True)
     schedule = job_actions.add_parser("schedule", help="schedule (or update) the Trader's pg_cron jobs in this database")
     schedule.set_defaults(func=_schedule_jobs)
 
-    for parser in (listing, schedule, *(actions.choices[n] for n in ("retry", "acknowledge", "cancel", "resolve"))):
+    for parser in (listing, schedule, differences, acknowledge,
+                   *(actions.choices[n] for n in ("retry", "acknowledge", "cancel", "resolve"))):
         parser.add_argument("--dsn", help=DSN_HELP)

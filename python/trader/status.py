@@ -34,6 +34,8 @@ QUERIES = {
                     " next_step FROM tr_dead_letters WHERE reason = 'PROCESSING_ERROR'",
     "awaiting_operator": "SELECT order_id, symbol, venue, failed_at, detail, next_step FROM tr_dead_letters"
                          " WHERE reason = 'UNKNOWN_AT_VENUE'",
+    "venue_differences": "SELECT id, venue, kind, subject, symbols, exchange_figure, trader_figure, accepted_offset, drift,"
+                         " acknowledged, last_seen_at FROM tr_open_venue_differences",
 }
 
 
@@ -95,7 +97,7 @@ def table(rows: Sequence[dict[str, Any]], columns: Sequence[str]) -> list[str]:
 
 
 def _operations(report: dict[str, Any]) -> list[str]:
-    """Health, workers, jobs, dead letters and orders awaiting an operator."""
+    """Health, workers, jobs, dead letters, orders awaiting an operator and venue differences."""
     worst = [c for c in report["health"] if c["status"] != "ok"]
     lines = ["Health", "  " + ("ok: every check passes (trader health)" if not worst else
                                 "  ".join(f"{c['check_name']} {c['status']}" for c in worst) + "  (trader health says what to do)")]
@@ -107,6 +109,10 @@ def _operations(report: dict[str, Any]) -> list[str]:
     lines += table(report["dead_letters"], ["order_id", "symbol", "venue", "attempts", "failed_at", "last_error", "next_step"])
     lines += ["", "Orders awaiting an operator"]
     lines += table(report["awaiting_operator"], ["order_id", "symbol", "venue", "failed_at", "detail", "next_step"])
+    if report["venue_differences"]:  # only when an exchange disagrees with the books: rare, and then it matters
+        lines += ["", "Venue differences (trader venues differences; trader venues acknowledge ID --why ...)"]
+        lines += table(report["venue_differences"], ["id", "venue", "kind", "subject", "exchange_figure", "trader_figure",
+                                                     "accepted_offset", "drift", "acknowledged", "last_seen_at"])
     return lines
 
 

@@ -1,5 +1,5 @@
 -- Revert trader:ops/health
--- Back to the health of @v0.2.0, without the unconverted-fees check.
+-- Back to the health of @v0.2.1, without the venue-differences check.
 BEGIN;
 
 -- One row per check. p_now is a parameter so that tests make the time pass instead of
@@ -58,9 +58,11 @@ AS $$
       FROM dl
     UNION ALL
     SELECT 'jobs', j.status, j.value, j.detail FROM tr_health_jobs() j
+    UNION ALL
+    SELECT 'unconverted_fees', f.status, f.value, f.detail FROM tr_health_fees() f
 $$;
 
 COMMENT ON FUNCTION tr_health(timestamptz) IS
-    'The Trader''s health, one row per check (module, workers, pending_age, expired_leases, dead_letters, awaiting_operator, jobs) with its verdict (ok, degraded, down), value and what to do: decided here once for trader health, trader status and psql. Runs as its owner to see other sessions and pg_cron.';
+    'The Trader''s health, one row per check (module, workers, pending_age, expired_leases, dead_letters, awaiting_operator, jobs, unconverted_fees) with its verdict (ok, degraded, down), value and what to do: decided here once for trader health, trader status and psql. Runs as its owner to see other sessions and pg_cron.';
 
 COMMIT;

@@ -23,7 +23,7 @@ from trader.db import connect
 
 MODULE_TABLES = ("tr_paper_orders", "tr_fills", "tr_inbox", "tr_strand", "tr_positions", "tr_execution_performance",
                  "tr_curator_performance", "tr_quotes", "tr_unapplied_input", "tr_risk_state",
-                 "tr_operator_actions", "dm_strand", "rm_strand", "md_strand")
+                 "tr_operator_actions", "tr_venue_differences", "dm_strand", "rm_strand", "md_strand")
 
 
 LEARNING_JOBS = ["trader-curator-weights", "trader-form-braids"]

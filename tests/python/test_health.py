@@ -81,7 +81,8 @@ def test_json_shape(db, quiet_jobs):
     data = json.loads(run.stdout)
     assert set(data) == {"status", "checks"} and data["status"] in ("ok", "degraded", "down")
     assert [c["check"] for c in data["checks"]] == ["database", "module", "workers", "pending_age", "expired_leases",
-                                                    "dead_letters", "awaiting_operator", "jobs", "unconverted_fees"]
+                                                    "dead_letters", "awaiting_operator", "jobs", "unconverted_fees",
+                                                    "venue_differences"]
     assert all(set(c) == {"check", "status", "value", "detail"} for c in data["checks"])
     assert run.returncode == {"ok": 0, "degraded": 1, "down": 2}[data["status"]]
     with connect(autocommit=True) as conn:

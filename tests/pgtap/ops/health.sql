@@ -1,10 +1,10 @@
 -- Health: each check's verdict made from rows, with the time passed in. A worker is a
 -- session named trader-worker <id>; pg_cron's absence is a cron schema out of sight.
 BEGIN;
-SELECT plan(26);
+SELECT plan(30);
 
 DELETE FROM tr_execution_performance; DELETE FROM tr_strand; DELETE FROM tr_positions; DELETE FROM tr_quotes;
-DELETE FROM tr_fills; DELETE FROM tr_inbox; DELETE FROM tr_operator_actions;
+DELETE FROM tr_fills; DELETE FROM tr_inbox; DELETE FROM tr_operator_actions; DELETE FROM tr_venue_differences;
 
 CREATE FUNCTION pg_temp.verdict(p_check text, p_now timestamptz DEFAULT clock_timestamp()) RETURNS text
 LANGUAGE sql AS $$ SELECT status FROM tr_health(p_now) WHERE check_name = p_check $$;
@@ -26,7 +26,7 @@ END $$;
 
 SELECT results_eq($$SELECT check_name FROM tr_health()$$,
                   $$VALUES ('module'), ('workers'), ('pending_age'), ('expired_leases'), ('dead_letters'),
-                           ('awaiting_operator'), ('jobs'), ('unconverted_fees')$$,
+                           ('awaiting_operator'), ('jobs'), ('unconverted_fees'), ('venue_differences')$$,
                   'one row per check, in a fixed order');
 SELECT is(pg_temp.verdict('module'), 'ok', 'module: the function the worker calls is deployed');
 
@@ -97,6 +97,18 @@ INSERT INTO tr_inbox (id, source, source_id, symbol, order_spec) VALUES ('H-FEE'
 SELECT tr_report_execution('H-FEE', '{"status": "filled", "venue": "paper_a", "fills": [{"fill_id": "hf1", "px": 10, "qty": 1, "fee": 0,
                                       "fee_charged": {"cost": "0.1", "currency": "XYZ", "unconverted": true}}]}');
 SELECT is(pg_temp.verdict('unconverted_fees'), 'degraded', 'unconverted_fees: a fee that could not be priced makes health degraded');
+
+-- venue differences: degraded while one is open and unacknowledged, with both figures
+SELECT is(pg_temp.verdict('venue_differences'), 'ok', 'venue_differences: the exchanges show what the books say');
+SELECT tr_reconcile_venue('hv_venue', NULL, '[{"asset": "HV", "symbols": ["HV-USD"], "exchange_qty": "3", "step": "0.01"}]');
+SELECT results_eq($$SELECT status, value FROM tr_health() WHERE check_name = 'venue_differences'$$,
+                  $$VALUES ('degraded', '1 balance drifts, 0 unknown open orders')$$,
+                  'venue_differences: an unacknowledged balance drift is degraded, counted');
+SELECT matches((SELECT detail FROM tr_health() WHERE check_name = 'venue_differences'),
+               'HV at hv_venue: exchange 3, Trader 0 .*trader venues acknowledge ID --why',
+               'the detail gives both figures and what to do');
+SELECT tr_acknowledge_difference((SELECT id FROM tr_venue_differences WHERE venue = 'hv_venue'), 'a deposit');
+SELECT is(pg_temp.verdict('venue_differences'), 'ok', 'an acknowledged difference no longer counts');
 
 SELECT * FROM finish();
 ROLLBACK;
