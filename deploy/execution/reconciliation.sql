@@ -55,8 +55,6 @@ COMMENT ON INDEX tr_venue_differences_blocking IS 'The symbols of open, unacknow
 -- The offset accepted last for a venue and asset.
 CREATE INDEX tr_venue_differences_accepted ON tr_venue_differences (venue, subject, acknowledged_at DESC)
     WHERE kind = 'balance_drift' AND acknowledged_at IS NOT NULL;
--- Open orders are matched to the Trader's by the exchange's id as well as by ours.
-CREATE INDEX tr_inbox_venue_order_id ON tr_inbox (venue_order_id) WHERE venue_order_id IS NOT NULL;
 
 COMMENT ON TABLE tr_venue_differences IS
     'What a venue''s exchange shows and the Trader''s books do not: open orders the Trader did not place, balances that drifted from the Trader''s fills. Kept after they clear, as history.';
@@ -108,7 +106,10 @@ COMMENT ON FUNCTION tr_parse_open_order(jsonb) IS
 -- The open orders: unknown ones recorded, refreshed or cleared; the Trader's working
 -- orders the exchange no longer lists returned so the worker asks about them now. An
 -- order matches ours by its client order id alone too: one whose report has not yet
--- arrived has no venue or venue_order_id here, and is still ours.
+-- arrived has no venue or venue_order_id here, and is still ours. Only orders the
+-- Trader has not closed match: one the Trader holds final (a cancel it believed) but
+-- the exchange still lists open is a difference too. The exchange's id is looked up
+-- among working orders (tr_inbox_working_venue_order), never through all history.
 CREATE FUNCTION tr_reconcile_open_orders(p_venue text, p_orders jsonb, p_now timestamptz,
                                          OUT follow_up text[], OUT skipped integer)
 LANGUAGE plpgsql
@@ -129,8 +130,9 @@ BEGIN
         SELECT DISTINCT ON (x->>'venue_order_id') x->>'venue_order_id' AS venue_order_id, x->>'symbol' AS symbol,
                (x->>'amount')::numeric AS amount, x->'seen' AS seen
           FROM jsonb_array_elements(v_usable) x
-         WHERE NOT EXISTS (SELECT FROM tr_inbox i WHERE i.id = x->>'order_id')
-           AND NOT EXISTS (SELECT FROM tr_inbox i WHERE i.venue_order_id = x->>'venue_order_id' AND i.venue = p_venue)
+         WHERE NOT EXISTS (SELECT FROM tr_inbox i WHERE i.id = x->>'order_id' AND i.state <> 'done')
+           AND NOT EXISTS (SELECT FROM tr_inbox i WHERE i.venue = p_venue AND i.venue_order_id = x->>'venue_order_id'
+                                                   AND i.state = 'working')
          ORDER BY x->>'venue_order_id'),
     found AS (
         INSERT INTO tr_venue_differences AS d (venue, kind, subject, symbols, exchange_figure, detail, first_seen_at, last_seen_at)

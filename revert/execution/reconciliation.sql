@@ -15,7 +15,6 @@ DROP FUNCTION tr_venue_trader_qty(text, text, text[]);
 DROP FUNCTION tr_reconcile_open_orders(text, jsonb, timestamptz);
 DROP FUNCTION tr_parse_open_order(jsonb);
 DROP FUNCTION tr_json_text(jsonb, integer);
-DROP INDEX tr_inbox_venue_order_id;
 DROP TABLE tr_venue_differences;
 
 DELETE FROM tr_operator_actions WHERE action = 'acknowledge_difference';

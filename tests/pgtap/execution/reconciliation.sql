@@ -4,7 +4,7 @@
 -- its symbols until an operator acknowledges it, and the acknowledged difference is the
 -- offset from then on. Bad entries are skipped, never raised. Time is passed in.
 BEGIN;
-SELECT plan(44);
+SELECT plan(46);
 
 DELETE FROM tr_execution_performance; DELETE FROM tr_strand; DELETE FROM tr_positions; DELETE FROM tr_quotes;
 DELETE FROM tr_fills; DELETE FROM tr_inbox; DELETE FROM tr_operator_actions; DELETE FROM tr_venue_differences;
@@ -154,6 +154,16 @@ SET LOCAL ROLE tr_operator;
 SELECT lives_ok($$SELECT tr_acknowledge_difference((SELECT id FROM tr_open_venue_differences WHERE kind = 'balance_drift'), 'checked')$$,
                 'an operator acknowledges');
 RESET ROLE;
+
+-- An order the Trader holds final that the exchange still lists open (a cancel the
+-- Trader believed, say) is not the Trader's working order: it is a difference.
+DELETE FROM tr_venue_differences;
+INSERT INTO tr_inbox (id, source, source_id, symbol, order_spec) VALUES ('RC-DONE', 'decision', 'RC-DONE', 'RCD-USD', '{"side": "buy", "qty": 1}');
+SELECT tr_report_execution('RC-DONE', '{"status": "cancelled", "venue": "rc_venue", "venue_order_id": "EX-DONE"}');
+SELECT is(pg_temp.reconcile(jsonb_build_array(pg_temp.open_order('EX-DONE', 'RC-DONE')), NULL, 60)->'unknown_open_orders', '1',
+          'an order cancelled for the Trader but open at the exchange is surfaced');
+SELECT is((SELECT subject FROM tr_open_venue_differences WHERE kind = 'unknown_open_order'), 'EX-DONE',
+          'under the exchange''s order id');
 
 SELECT * FROM finish();
 ROLLBACK;
