@@ -1,0 +1,225 @@
+"""The user stream against ccxt.pro's real okx class and a local websocket server that
+speaks okx's documented private-channel messages (login, subscribe, orders pushes)."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import logging
+import threading
+import time
+from collections.abc import Callable
+from typing import Any
+
+import ccxt.pro
+import pytest
+from aiohttp import WSMsgType, web
+
+from test_ccxt_venue import OKX_MARKET, ULID_ID
+from trader.venues.stream import StreamEvent, UserStream
+
+WAIT_S = 5.0  # the longest any test waits for something the stream should do
+
+
+class OkxServer:
+    """okx's private websocket on 127.0.0.1, in a thread of its own. Each login is
+    answered with the next of `login_codes` ("0" once they run out)."""
+
+    def __init__(self) -> None:
+        self.received: list[dict[str, Any]] = []
+        self.login_codes: list[str] = []
+        self.sockets: list[web.WebSocketResponse] = []
+        self.loop = asyncio.new_event_loop()
+        self.port = 0
+        started = threading.Event()
+        self.thread = threading.Thread(target=self._serve, args=(started,), daemon=True)
+        self.thread.start()
+        assert started.wait(WAIT_S)
+
+    def _serve(self, started: threading.Event) -> None:
+        asyncio.set_event_loop(self.loop)
+        app = web.Application()
+        app.router.add_get("/ws/v5/private", self._private)
+        self.runner = web.AppRunner(app)
+        self.loop.run_until_complete(self.runner.setup())
+        site = web.TCPSite(self.runner, "127.0.0.1", 0)
+        self.loop.run_until_complete(site.start())
+        self.port = site._server.sockets[0].getsockname()[1]  # type: ignore[union-attr]
+        started.set()
+        self.loop.run_forever()
+
+    async def _private(self, request: web.Request) -> web.WebSocketResponse:
+        ws = web.WebSocketResponse()
+        await ws.prepare(request)
+        self.sockets.append(ws)
+        async for frame in ws:
+            if frame.type != WSMsgType.TEXT:
+                continue
+            if frame.data == "ping":
+                await ws.send_str("pong")
+                continue
+            message = json.loads(frame.data)
+            self.received.append(message)
+            await ws.send_json(self._answer(message))
+        return ws
+
+    def _answer(self, message: dict[str, Any]) -> dict[str, Any]:
+        if message["op"] == "login":
+            code = self.login_codes.pop(0) if self.login_codes else "0"
+            if code != "0":
+                return {"event": "error", "code": code, "msg": "Login failed.", "connId": "a4d3ae55"}
+            return {"event": "login", "code": "0", "msg": "", "connId": "a4d3ae55"}
+        return {"event": "subscribe", "arg": message["args"][0], "connId": "a4d3ae55"}
+
+    def ops(self, op: str) -> int:
+        return sum(1 for message in self.received if message["op"] == op)
+
+    def push(self, data: dict[str, Any]) -> None:
+        message = {"arg": {"channel": "orders", "instType": "ANY", "uid": "77982378738415879"}, "data": [data]}
+        self._run(lambda: asyncio.gather(*(ws.send_json(message) for ws in self.sockets if not ws.closed)))
+
+    def drop(self) -> None:
+        """Closes every connection, as the exchange does on a restart or a network cut."""
+        self._run(lambda: asyncio.gather(*(ws.close() for ws in self.sockets if not ws.closed)))
+
+    def _run(self, make: Callable[[], Any]) -> None:
+        async def run() -> None:
+            await make()
+        asyncio.run_coroutine_threadsafe(run(), self.loop).result(WAIT_S)
+
+    def stop(self) -> None:
+        asyncio.run_coroutine_threadsafe(self.runner.cleanup(), self.loop).result(WAIT_S)
+        self.loop.call_soon_threadsafe(self.loop.stop)
+        self.thread.join(WAIT_S)
+
+
+def okx_fill(trade_id: str, fill_sz: str, acc_fill_sz: str, state: str) -> dict[str, Any]:
+    """An orders-channel push for a buy of 0.5 BTC at 100 filled in part or whole."""
+    return {"instType": "SPOT", "instId": "BTC-USDT", "ordId": "312269865356374016", "clOrdId": ULID_ID, "tag": "",
+            "px": "100", "sz": "0.5", "ordType": "limit", "side": "buy", "posSide": "", "tdMode": "cash",
+            "tgtCcy": "", "fillPx": "100", "tradeId": trade_id, "fillSz": fill_sz, "fillTime": "1767225600000",
+            "fillFee": "-0.0001", "fillFeeCcy": "BTC", "execType": "T", "accFillSz": acc_fill_sz, "avgPx": "100",
+            "state": state, "fee": "-0.0001", "feeCcy": "BTC", "rebate": "0", "rebateCcy": "USDT", "pnl": "0",
+            "category": "normal", "uTime": "1767225600000", "cTime": "1767225500000", "reqId": "", "amendResult": "",
+            "code": "0", "msg": ""}
+
+
+@pytest.fixture
+def server():
+    server = OkxServer()
+    yield server
+    server.stop()
+
+
+@pytest.fixture
+def stream(server):
+    exchange = ccxt.pro.okx({"apiKey": "key", "secret": "c2VjcmV0", "password": "passphrase"})
+    exchange.urls["api"]["ws"] = f"ws://127.0.0.1:{server.port}/ws/v5"
+    exchange.set_markets([OKX_MARKET])
+    stream = UserStream(exchange, resubscribe_base_s=0.05, resubscribe_max_s=0.2, name="test_okx")
+    stream.start()
+    yield stream
+    stream.close()
+
+
+def until(condition: Callable[[], Any], what: str) -> Any:
+    """Polls `condition` until it is truthy, for at most WAIT_S."""
+    deadline = time.monotonic() + WAIT_S
+    while time.monotonic() < deadline:
+        if value := condition():
+            return value
+        time.sleep(0.01)
+    raise AssertionError(f"waited {WAIT_S} s for {what}")
+
+
+def drained_until(stream: UserStream, kinds: set[str]) -> list[StreamEvent]:
+    """Everything drained until an event of each of `kinds` has come."""
+    events: list[StreamEvent] = []
+    until(lambda: events.extend(stream.drain()) or kinds <= {e.kind for e in events}, f"events {kinds}")
+    return events
+
+
+def subscribed(server: OkxServer, logins: int) -> None:
+    """Waits for `logins` logins and, after each, the two subscriptions (trades and
+    orders both come on okx's orders channel)."""
+    until(lambda: server.ops("login") == logins and server.ops("subscribe") == 2 * logins, f"{logins} logins")
+
+
+def test_a_fill_arrives_as_a_trade_and_an_order_update(server, stream):
+    subscribed(server, 1)
+    until(lambda: stream.connected, "connected")
+    server.push(okx_fill("1016", "0.5", "0.5", "filled"))
+    events = drained_until(stream, {"trade", "order"})
+    trade = next(e.data for e in events if e.kind == "trade")
+    assert (trade["id"], trade["order"], trade["price"], trade["amount"]) == ("1016", "312269865356374016", 100.0, 0.5)
+    # ccxt's okx passes the pushed fillFee on with okx's sign (negative: charged),
+    # where its REST trades negate it: whoever books the fee must take its magnitude.
+    assert (trade["fee"]["cost"], trade["fee"]["currency"]) == (-0.0001, "BTC")
+    assert trade["info"]["fillFee"] == "-0.0001"
+    order = next(e.data for e in events if e.kind == "order")
+    assert (order["clientOrderId"], order["status"], order["filled"]) == (ULID_ID, "closed", 0.5)
+    assert all(e.received_at <= time.monotonic() for e in events)
+    assert server.received[0]["args"][0]["apiKey"] == "key"
+
+
+def test_a_dropped_connection_is_resubscribed_and_later_fills_arrive(server, stream, caplog):
+    caplog.set_level(logging.INFO, logger="trader")
+    subscribed(server, 1)
+    until(lambda: stream.connected, "connected")
+    server.drop()
+    until(lambda: not stream.connected, "the loss seen")
+    subscribed(server, 2)
+    until(lambda: stream.connected, "connected again")
+    server.push(okx_fill("1017", "0.2", "0.2", "partially_filled"))
+    events = drained_until(stream, {"trade", "order"})
+    assert [e.data["id"] for e in events if e.kind == "trade"] == ["1017"]
+    assert stream.reconnects == 1
+    assert "NetworkError" in (stream.last_error or "")
+    lost = [r for r in caplog.records if r.getMessage() == "stream_lost"]
+    assert len(lost) == 1 and lost[0].levelno == logging.WARNING
+    assert lost[0].fields["exchange"] == "test_okx"  # type: ignore[attr-defined]
+    assert [r.getMessage() for r in caplog.records].count("stream_connected") == 2
+
+
+def test_a_refused_login_is_retried_from_a_new_connection(server):
+    server.login_codes = ["60009"]  # okx: "Login failed", as for an expired or revoked key
+    exchange = ccxt.pro.okx({"apiKey": "key", "secret": "c2VjcmV0", "password": "passphrase"})
+    exchange.urls["api"]["ws"] = f"ws://127.0.0.1:{server.port}/ws/v5"
+    exchange.set_markets([OKX_MARKET])
+    stream = UserStream(exchange, resubscribe_base_s=0.05, resubscribe_max_s=0.2)
+    stream.start()
+    try:
+        until(lambda: server.ops("subscribe") == 2, "the subscriptions after a second login")
+        until(lambda: stream.connected, "connected")
+        assert [message["op"] for message in server.received] == ["login", "login", "subscribe", "subscribe"]
+        assert "AuthenticationError" in (stream.last_error or "")
+        assert stream.reconnects == 1
+        assert len(server.sockets) == 2      # the second login came on a new connection
+        server.push(okx_fill("1018", "0.5", "0.5", "filled"))
+        assert [e.data["id"] for e in drained_until(stream, {"trade"}) if e.kind == "trade"] == ["1018"]
+    finally:
+        stream.close()
+
+
+def test_close_returns_promptly_and_ends_the_thread(server, stream):
+    subscribed(server, 1)
+    thread = stream._thread
+    started = time.monotonic()
+    stream.close()
+    assert time.monotonic() - started < 2.0
+    assert thread is not None and not thread.is_alive()
+    assert not stream.connected
+    until(lambda: all(ws.closed for ws in server.sockets), "the socket closed")
+    stream.close()  # a second close is harmless
+
+
+def test_drain_takes_at_most_max_events_oldest_first(server, stream):
+    subscribed(server, 1)
+    for n in range(3):
+        server.push(okx_fill(str(2000 + n), "0.1", str(0.1 * (n + 1)), "partially_filled"))
+    until(lambda: stream._events.qsize() >= 6, "three fills and their orders")
+    first = stream.drain(max_events=2)
+    rest = stream.drain()
+    trades = [e.data["id"] for e in first + rest if e.kind == "trade"]
+    assert len(first) == 2 and trades == ["2000", "2001", "2002"]
+    assert stream.drain() == []
