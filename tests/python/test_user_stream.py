@@ -9,25 +9,28 @@ import logging
 import threading
 import time
 from collections.abc import Callable
+from decimal import Decimal
 from typing import Any
 
 import ccxt.pro
 import pytest
 from aiohttp import WSMsgType, web
 
-from test_ccxt_venue import OKX_MARKET, ULID_ID
+from test_ccxt_venue import BINANCE_MARKET, OKX_MARKET, ULID_ID
 from trader.venues.stream import StreamEvent, UserStream
 
 WAIT_S = 5.0  # the longest any test waits for something the stream should do
 
 
-class OkxServer:
-    """okx's private websocket on 127.0.0.1, in a thread of its own. Each login is
-    answered with the next of `login_codes` ("0" once they run out)."""
+class WsServer:
+    """An exchange's private websocket at `path` on 127.0.0.1, in a thread of its own;
+    each request is kept in `received` and answered by `answer`."""
+
+    path = "/"
 
     def __init__(self) -> None:
         self.received: list[dict[str, Any]] = []
-        self.login_codes: list[str] = []
+        self.refusals: list[Any] = []  # the next authentications are refused with these codes
         self.sockets: list[web.WebSocketResponse] = []
         self.loop = asyncio.new_event_loop()
         self.port = 0
@@ -39,7 +42,7 @@ class OkxServer:
     def _serve(self, started: threading.Event) -> None:
         asyncio.set_event_loop(self.loop)
         app = web.Application()
-        app.router.add_get("/ws/v5/private", self._private)
+        app.router.add_get(self.path, self._private)
         self.runner = web.AppRunner(app)
         self.loop.run_until_complete(self.runner.setup())
         site = web.TCPSite(self.runner, "127.0.0.1", 0)
@@ -55,27 +58,22 @@ class OkxServer:
         async for frame in ws:
             if frame.type != WSMsgType.TEXT:
                 continue
-            if frame.data == "ping":
+            if frame.data == "ping":  # okx's keep-alive is a text frame
                 await ws.send_str("pong")
                 continue
             message = json.loads(frame.data)
             self.received.append(message)
-            await ws.send_json(self._answer(message))
+            await ws.send_json(self.answer(message))
         return ws
 
-    def _answer(self, message: dict[str, Any]) -> dict[str, Any]:
-        if message["op"] == "login":
-            code = self.login_codes.pop(0) if self.login_codes else "0"
-            if code != "0":
-                return {"event": "error", "code": code, "msg": "Login failed.", "connId": "a4d3ae55"}
-            return {"event": "login", "code": "0", "msg": "", "connId": "a4d3ae55"}
-        return {"event": "subscribe", "arg": message["args"][0], "connId": "a4d3ae55"}
+    def answer(self, message: dict[str, Any]) -> dict[str, Any]:
+        raise NotImplementedError
 
-    def ops(self, op: str) -> int:
-        return sum(1 for message in self.received if message["op"] == op)
+    def requests(self) -> list[str]:
+        return [message.get("op") or message["method"] for message in self.received]
 
-    def push(self, data: dict[str, Any]) -> None:
-        message = {"arg": {"channel": "orders", "instType": "ANY", "uid": "77982378738415879"}, "data": [data]}
+    def send(self, message: dict[str, Any]) -> None:
+        """Sends `message` on every open connection."""
         self._run(lambda: asyncio.gather(*(ws.send_json(message) for ws in self.sockets if not ws.closed)))
 
     def drop(self) -> None:
@@ -91,6 +89,25 @@ class OkxServer:
         asyncio.run_coroutine_threadsafe(self.runner.cleanup(), self.loop).result(WAIT_S)
         self.loop.call_soon_threadsafe(self.loop.stop)
         self.thread.join(WAIT_S)
+
+
+class OkxServer(WsServer):
+    """okx's private websocket: a login, then subscriptions to the orders channel."""
+
+    path = "/ws/v5/private"
+
+    def answer(self, message: dict[str, Any]) -> dict[str, Any]:
+        if message["op"] == "login":
+            if self.refusals:
+                return {"event": "error", "code": self.refusals.pop(0), "msg": "Login failed.", "connId": "a4d3ae55"}
+            return {"event": "login", "code": "0", "msg": "", "connId": "a4d3ae55"}
+        return {"event": "subscribe", "arg": message["args"][0], "connId": "a4d3ae55"}
+
+    def ops(self, op: str) -> int:
+        return self.requests().count(op)
+
+    def push(self, data: dict[str, Any]) -> None:
+        self.send({"arg": {"channel": "orders", "instType": "ANY", "uid": "77982378738415879"}, "data": [data]})
 
 
 def okx_fill(trade_id: str, fill_sz: str, acc_fill_sz: str, state: str) -> dict[str, Any]:
@@ -111,13 +128,22 @@ def server():
     server.stop()
 
 
-@pytest.fixture
-def stream(server):
+def okx_stream(server: OkxServer, name: str | None = None) -> UserStream:
     exchange = ccxt.pro.okx({"apiKey": "key", "secret": "c2VjcmV0", "password": "passphrase"})
     exchange.urls["api"]["ws"] = f"ws://127.0.0.1:{server.port}/ws/v5"
     exchange.set_markets([OKX_MARKET])
-    stream = UserStream(exchange, resubscribe_base_s=0.05, resubscribe_max_s=0.2, name="test_okx")
+    return started(exchange, name)
+
+
+def started(exchange: Any, name: str | None) -> UserStream:
+    stream = UserStream(exchange, resubscribe_base_s=0.05, resubscribe_max_s=0.2, name=name)
     stream.start()
+    return stream
+
+
+@pytest.fixture
+def stream(server):
+    stream = okx_stream(server, "test_okx")
     yield stream
     stream.close()
 
@@ -182,16 +208,12 @@ def test_a_dropped_connection_is_resubscribed_and_later_fills_arrive(server, str
 
 
 def test_a_refused_login_is_retried_from_a_new_connection(server):
-    server.login_codes = ["60009"]  # okx: "Login failed", as for an expired or revoked key
-    exchange = ccxt.pro.okx({"apiKey": "key", "secret": "c2VjcmV0", "password": "passphrase"})
-    exchange.urls["api"]["ws"] = f"ws://127.0.0.1:{server.port}/ws/v5"
-    exchange.set_markets([OKX_MARKET])
-    stream = UserStream(exchange, resubscribe_base_s=0.05, resubscribe_max_s=0.2)
-    stream.start()
+    server.refusals = ["60009"]  # okx: "Login failed", as for an expired or revoked key
+    stream = okx_stream(server)
     try:
         until(lambda: server.ops("subscribe") == 2, "the subscriptions after a second login")
         until(lambda: stream.connected, "connected")
-        assert [message["op"] for message in server.received] == ["login", "login", "subscribe", "subscribe"]
+        assert server.requests() == ["login", "login", "subscribe", "subscribe"]
         assert "AuthenticationError" in (stream.last_error or "")
         assert stream.reconnects == 1
         assert len(server.sockets) == 2      # the second login came on a new connection
@@ -216,10 +238,100 @@ def test_close_returns_promptly_and_ends_the_thread(server, stream):
 def test_drain_takes_at_most_max_events_oldest_first(server, stream):
     subscribed(server, 1)
     for n in range(3):
-        server.push(okx_fill(str(2000 + n), "0.1", str(0.1 * (n + 1)), "partially_filled"))
+        server.push(okx_fill(str(2000 + n), "0.1", str(Decimal("0.1") * (n + 1)), "partially_filled"))
     until(lambda: stream._events.qsize() >= 6, "three fills and their orders")
     first = stream.drain(max_events=2)
     rest = stream.drain()
-    trades = [e.data["id"] for e in first + rest if e.kind == "trade"]
-    assert len(first) == 2 and trades == ["2000", "2001", "2002"]
-    assert stream.drain() == []
+    assert len(first) == 2 and stream.drain() == []
+    assert [e.data["id"] for e in first + rest if e.kind == "trade"] == ["2000", "2001", "2002"]
+    # Each update as it was when it came, though ccxt updates its cached order in place.
+    assert [e.data["filled"] for e in first + rest if e.kind == "order"] == [0.1, 0.2, 0.3]
+
+
+# binance: spot's user data comes through the WebSocket API, subscribed with a signed
+# userDataStream.subscribe.signature request, its events wrapped with the subscription's id.
+
+class BinanceServer(WsServer):
+    path = "/ws-api/v3"
+
+    def answer(self, message: dict[str, Any]) -> dict[str, Any]:
+        if self.refusals:
+            return {"id": message["id"], "status": 401,
+                    "error": {"code": self.refusals.pop(0), "msg": "Invalid API-key, IP, or permissions for action."}}
+        return {"id": message["id"], "status": 200, "result": {"subscriptionId": 0}}
+
+    def push(self, event: dict[str, Any]) -> None:
+        self.send({"subscriptionId": 0, "event": event})
+
+
+def execution_report(trade_id: int, last_qty: str, cumulative_qty: str, status: str) -> dict[str, Any]:
+    """An executionReport for a buy of 0.5 BTC at 100, filled in part or whole."""
+    return {"e": "executionReport", "E": 1767225600001, "s": "BTCUSDT", "c": ULID_ID, "S": "BUY", "o": "LIMIT",
+            "f": "GTC", "q": "0.50000000", "p": "100.00000000", "P": "0.00000000", "F": "0.00000000", "g": -1,
+            "C": "", "x": "TRADE", "X": status, "r": "NONE", "i": 28, "l": last_qty, "z": cumulative_qty,
+            "L": "100.00000000", "n": "0.00010000", "N": "BTC", "T": 1767225600000, "t": trade_id, "I": 63,
+            "w": False, "m": False, "M": True, "O": 1767225500000, "Z": str(Decimal(cumulative_qty) * 100),
+            "Y": str(Decimal(last_qty) * 100), "Q": "0.00000000", "W": 1767225500000, "V": "NONE"}
+
+
+@pytest.fixture
+def binance_server():
+    server = BinanceServer()
+    yield server
+    server.stop()
+
+
+def binance_stream(server: BinanceServer) -> UserStream:
+    exchange = ccxt.pro.binance({"apiKey": "key", "secret": "secret"})
+    exchange.urls["api"]["ws"]["ws-api"]["spot"] = f"ws://127.0.0.1:{server.port}/ws-api/v3"
+    exchange.set_markets([BINANCE_MARKET])
+    return started(exchange, "test_binance")
+
+
+def test_binance_an_execution_report_arrives_as_a_trade_and_an_order_update(binance_server):
+    stream = binance_stream(binance_server)
+    try:
+        until(lambda: stream.connected, "connected")
+        subscription = binance_server.received[0]
+        assert subscription["method"] == "userDataStream.subscribe.signature"
+        assert subscription["params"]["apiKey"] == "key" and "signature" in subscription["params"]
+        binance_server.push(execution_report(718, "0.50000000", "0.50000000", "FILLED"))
+        events = drained_until(stream, {"trade", "order"})
+        trade = next(e.data for e in events if e.kind == "trade")
+        assert (trade["id"], trade["order"], trade["price"], trade["amount"]) == ("718", "28", 100.0, 0.5)
+        assert (trade["fee"]["cost"], trade["fee"]["currency"]) == (0.0001, "BTC")
+        order = next(e.data for e in events if e.kind == "order")
+        assert (order["clientOrderId"], order["status"], order["filled"]) == (ULID_ID, "closed", 0.5)
+    finally:
+        stream.close()
+
+
+def test_binance_a_stream_ended_by_the_exchange_is_subscribed_again(binance_server):
+    stream = binance_stream(binance_server)
+    try:
+        until(lambda: stream.connected, "connected")
+        # The exchange ends the subscription (the session expired) and leaves the socket open.
+        binance_server.push({"e": "eventStreamTerminated", "E": 1767225600000})
+        until(lambda: binance_server.requests().count("userDataStream.subscribe.signature") == 2, "a new subscription")
+        until(lambda: stream.connected, "connected again")
+        assert len(binance_server.sockets) == 2 and binance_server.sockets[0].closed
+        assert stream.reconnects == 1 and "eventStreamTerminated" in (stream.last_error or "")
+        binance_server.push(execution_report(719, "0.20000000", "0.20000000", "PARTIALLY_FILLED"))
+        assert [e.data["id"] for e in drained_until(stream, {"trade"}) if e.kind == "trade"] == ["719"]
+    finally:
+        stream.close()
+
+
+def test_binance_a_refused_subscription_is_retried(binance_server):
+    binance_server.refusals = [-2015]  # the key was revoked, or lacks the permission, for now
+    stream = binance_stream(binance_server)
+    try:
+        until(lambda: binance_server.requests().count("userDataStream.subscribe.signature") == 2, "a second subscription")
+        until(lambda: stream.connected, "connected")
+        # ccxt's binance forgets the refused subscription twice, and its own KeyError
+        # hides the refusal: any failure is a loss, so the stream comes back all the same.
+        assert stream.reconnects == 1 and stream.last_error is not None
+        binance_server.push(execution_report(720, "0.50000000", "0.50000000", "FILLED"))
+        assert [e.data["id"] for e in drained_until(stream, {"trade"}) if e.kind == "trade"] == ["720"]
+    finally:
+        stream.close()

@@ -18,6 +18,7 @@ Fills that happened while the stream was down are not replayed: polling finds th
 from __future__ import annotations
 
 import asyncio
+import copy
 import logging
 import queue
 import random
@@ -26,6 +27,8 @@ import time
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from typing import Any, Literal
+
+import ccxt
 
 from trader.log import event
 
@@ -88,7 +91,7 @@ class UserStream:
 
     def start(self) -> None:
         with self._lock:
-            if self._thread is not None:
+            if self._thread is not None or self._closing:
                 return
             self._loop = asyncio.new_event_loop()
             self._thread = threading.Thread(target=self._run_loop, name=f"user-stream-{self.name}", daemon=True)
@@ -125,11 +128,23 @@ class UserStream:
     def _run_loop(self) -> None:
         assert self._loop is not None
         asyncio.set_event_loop(self._loop)
+        self._loop.set_exception_handler(self._loop_error)
         self._main = self._loop.create_task(self._subscribe_forever())
         try:
             self._loop.run_forever()
         finally:
             self._loop.close()
+
+    def _loop_error(self, loop: asyncio.AbstractEventLoop, context: dict[str, Any]) -> None:
+        """ccxt leaves futures it rejected when a connection is lost unawaited, and
+        asyncio reports each when it is collected: one line each, never a traceback,
+        which asyncio would format with ast in whatever thread collects the future
+        (on Python 3.11 that can break an ast.parse running there)."""
+        exc = context.get("exception")
+        unawaited = "never retrieved" in context.get("message", "")
+        event(log, "stream_unawaited_error" if unawaited else "stream_loop_error",
+              logging.DEBUG if unawaited else logging.WARNING, exchange=self.name,
+              error=_said(exc) if exc is not None else context.get("message"))
 
     async def _shut_down(self) -> None:
         if self._main is not None:
@@ -172,21 +187,33 @@ class UserStream:
     async def _watch(self, name: str, kind: Literal["trade", "order"]) -> None:
         watch: Callable[[], Awaitable[list[dict[str, Any]]]] = getattr(self.exchange, _METHODS[name])
         while True:
-            for item in await watch():
-                self._events.put(StreamEvent(kind, item, time.monotonic()))
+            try:
+                items = await watch()
+            except asyncio.CancelledError:
+                if self._closing:
+                    raise
+                # ccxt cancels the futures of a client it closes: a watch ended that way
+                # is a loss too, or asyncio.wait would let it end unnoticed.
+                raise ccxt.NetworkError(f"{name} was cancelled by ccxt") from None
+            for item in items:
+                # ccxt updates a cached order in place: each event keeps its own copy.
+                self._events.put(StreamEvent(kind, copy.deepcopy(item), time.monotonic()))
             self._answered()
 
     def _observe_answers(self) -> None:
-        """Wraps the exchange's message handler: an answer that fails no pending watch
-        means the stream is connected. ccxt binds the handler when it makes a
-        websocket client, so this must happen before any watch."""
+        """Wraps the exchange's message handler. ccxt binds the handler when it makes
+        a websocket client, so this must happen before any watch."""
         handle = self.exchange.handle_message
 
         def observed(client: Any, message: Any) -> Any:
             pending = list(client.futures.values())
+            rejected_before = set(client.rejections)
             result = handle(client, message)
-            if not any(_failed(future) for future in pending):
-                self._answered()
+            ended = _session_ended(message) or _orphaned_rejection(client, rejected_before)
+            if ended is not None:
+                client.reject(ended)  # every pending watch fails: the stream resubscribes
+            elif not any(_failed(future) for future in pending):
+                self._answered()  # an answer that failed no watch: the stream is connected
             return result
 
         self.exchange.handle_message = observed
@@ -222,6 +249,24 @@ class UserStream:
         ceiling = min(self.resubscribe_max_s, self.resubscribe_base_s * 2 ** min(failures, 30))
         # Equal jitter: at least half the ceiling, so workers do not come back in step.
         return ceiling * (0.5 + 0.5 * random.random())
+
+
+def _session_ended(message: Any) -> Exception | None:
+    """binance's futures streams announce an expired listen key and then go quiet;
+    ccxt ignores the event, so the watches would wait forever on a dead stream."""
+    if not isinstance(message, dict):
+        return None
+    wrapped = message.get("data")  # a combined stream wraps its events in data
+    event_type = wrapped.get("e") if isinstance(wrapped, dict) else message.get("e")
+    return ccxt.AuthenticationError(f"listen key expired: {message}") if event_type == "listenKeyExpired" else None
+
+
+def _orphaned_rejection(client: Any, rejected_before: set[str]) -> Exception | None:
+    """An error ccxt kept for a hash no watch waits on: binance's spot stream ended
+    by the exchange (eventStreamTerminated) is rejected under the account type,
+    never under the orders or trades the watches wait for, which would never come."""
+    new = [key for key in client.rejections if key not in rejected_before]
+    return client.rejections.pop(new[0]) if new else None
 
 
 def _failed(future: asyncio.Future[Any]) -> bool:
