@@ -1,5 +1,7 @@
-"""The user stream against ccxt.pro's real okx class and a local websocket server that
-speaks okx's documented private-channel messages (login, subscribe, orders pushes)."""
+"""The user stream against ccxt.pro's real okx and binance classes, each talking to a
+local websocket server that speaks the exchange's documented private messages: okx's
+login, subscriptions and orders-channel pushes; binance's spot user data through its
+WebSocket API and its futures user data stream opened with a listen key."""
 
 from __future__ import annotations
 
@@ -11,6 +13,7 @@ import time
 from collections.abc import Callable
 from decimal import Decimal
 from typing import Any
+from urllib.parse import urlsplit
 
 import ccxt.pro
 import pytest
@@ -128,15 +131,15 @@ def server():
     server.stop()
 
 
-def okx_stream(server: OkxServer, name: str | None = None) -> UserStream:
+def okx_stream(server: OkxServer, name: str | None = None, resubscribe_s: float = 0.05) -> UserStream:
     exchange = ccxt.pro.okx({"apiKey": "key", "secret": "c2VjcmV0", "password": "passphrase"})
     exchange.urls["api"]["ws"] = f"ws://127.0.0.1:{server.port}/ws/v5"
     exchange.set_markets([OKX_MARKET])
-    return started(exchange, name)
+    return started(exchange, name, resubscribe_s)
 
 
-def started(exchange: Any, name: str | None) -> UserStream:
-    stream = UserStream(exchange, resubscribe_base_s=0.05, resubscribe_max_s=0.2, name=name)
+def started(exchange: Any, name: str | None, resubscribe_s: float = 0.05) -> UserStream:
+    stream = UserStream(exchange, resubscribe_base_s=resubscribe_s, resubscribe_max_s=4 * resubscribe_s, name=name)
     stream.start()
     return stream
 
@@ -188,23 +191,30 @@ def test_a_fill_arrives_as_a_trade_and_an_order_update(server, stream):
     assert server.received[0]["args"][0]["apiKey"] == "key"
 
 
-def test_a_dropped_connection_is_resubscribed_and_later_fills_arrive(server, stream, caplog):
+def test_a_dropped_connection_is_resubscribed_and_later_fills_arrive(server, caplog):
     caplog.set_level(logging.INFO, logger="trader")
-    subscribed(server, 1)
-    until(lambda: stream.connected, "connected")
-    server.drop()
-    until(lambda: not stream.connected, "the loss seen")
-    subscribed(server, 2)
-    until(lambda: stream.connected, "connected again")
-    server.push(okx_fill("1017", "0.2", "0.2", "partially_filled"))
-    events = drained_until(stream, {"trade", "order"})
-    assert [e.data["id"] for e in events if e.kind == "trade"] == ["1017"]
-    assert stream.reconnects == 1
-    assert "NetworkError" in (stream.last_error or "")
-    lost = [r for r in caplog.records if r.getMessage() == "stream_lost"]
-    assert len(lost) == 1 and lost[0].levelno == logging.WARNING
-    assert lost[0].fields["exchange"] == "test_okx"  # type: ignore[attr-defined]
-    assert [r.getMessage() for r in caplog.records].count("stream_connected") == 2
+    # A back-off of at least 0.2 s keeps the stream disconnected long enough to be seen.
+    stream = okx_stream(server, "test_okx", resubscribe_s=0.4)
+    try:
+        subscribed(server, 1)
+        until(lambda: stream.connected, "connected")
+        dropped = time.monotonic()
+        server.drop()
+        until(lambda: not stream.connected, "the loss seen")
+        assert time.monotonic() - dropped < 1.0  # sooner than the worker polls
+        subscribed(server, 2)
+        until(lambda: stream.connected, "connected again")
+        server.push(okx_fill("1017", "0.2", "0.2", "partially_filled"))
+        events = drained_until(stream, {"trade", "order"})
+        assert [e.data["id"] for e in events if e.kind == "trade"] == ["1017"]
+        assert stream.reconnects == 1
+        assert "NetworkError" in (stream.last_error or "")
+        lost = [r for r in caplog.records if r.getMessage() == "stream_lost"]
+        assert len(lost) == 1 and lost[0].levelno == logging.WARNING
+        assert lost[0].fields["exchange"] == "test_okx"  # type: ignore[attr-defined]
+        assert [r.getMessage() for r in caplog.records].count("stream_connected") == 2
+    finally:
+        stream.close()
 
 
 def test_a_refused_login_is_retried_from_a_new_connection(server):
@@ -226,9 +236,9 @@ def test_a_refused_login_is_retried_from_a_new_connection(server):
 def test_close_returns_promptly_and_ends_the_thread(server, stream):
     subscribed(server, 1)
     thread = stream._thread
-    started = time.monotonic()
+    began = time.monotonic()
     stream.close()
-    assert time.monotonic() - started < 2.0
+    assert time.monotonic() - began < 2.0
     assert thread is not None and not thread.is_alive()
     assert not stream.connected
     until(lambda: all(ws.closed for ws in server.sockets), "the socket closed")
@@ -335,3 +345,65 @@ def test_binance_a_refused_subscription_is_retried(binance_server):
         assert [e.data["id"] for e in drained_until(stream, {"trade"}) if e.kind == "trade"] == ["720"]
     finally:
         stream.close()
+
+
+# binance's futures: a listen key from REST (POST /fapi/v1/listenKey), a socket opened
+# with it in the URL, ORDER_TRADE_UPDATE events, and listenKeyExpired when it lapses.
+
+BINANCE_LINEAR_MARKET = BINANCE_MARKET | {"symbol": "BTC/USDT:USDT", "settle": "USDT", "settleId": "USDT", "type": "swap",
+                                          "spot": False, "swap": True, "contract": True, "linear": True,
+                                          "inverse": False, "contractSize": 1, "info": {}}
+
+
+class BinanceFuturesServer(WsServer):
+    path = "/private/ws"
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.listen_keys: list[str] = []  # the key of each connection, in order
+
+    async def _private(self, request: web.Request) -> web.WebSocketResponse:
+        self.listen_keys.append(request.query["listenKey"])
+        return await super()._private(request)
+
+
+def order_trade_update(trade_id: int, last_qty: str, cumulative_qty: str, status: str) -> dict[str, Any]:
+    return {"e": "ORDER_TRADE_UPDATE", "E": 1767225600001, "T": 1767225600000,
+            "o": {"s": "BTCUSDT", "c": ULID_ID, "S": "BUY", "o": "LIMIT", "f": "GTC", "q": "0.5", "p": "100",
+                  "ap": "100", "sp": "0", "x": "TRADE", "X": status, "i": 28, "l": last_qty, "z": cumulative_qty,
+                  "L": "100", "N": "USDT", "n": "0.02", "T": 1767225600000, "t": trade_id, "b": "0", "a": "0",
+                  "m": False, "R": False, "wt": "CONTRACT_PRICE", "ot": "LIMIT", "ps": "BOTH", "cp": False,
+                  "rp": "0", "pP": False, "si": 0, "ss": 0, "V": "NONE", "pm": "NONE", "gtd": 0}}
+
+
+def test_binance_futures_take_a_new_listen_key_when_theirs_expires():
+    server = BinanceFuturesServer()
+    posted: list[str] = []
+
+    async def fetch(self, url, method="GET", headers=None, body=None):
+        # ccxt also asks for the positions (and the leverage brackets) once: none here.
+        if urlsplit(url).path != "/fapi/v1/listenKey":
+            return []
+        posted.append(method)
+        return {"listenKey": f"key{len(posted)}"}
+
+    exchange = type("LocalBinance", (ccxt.pro.binance,), {"fetch": fetch})(
+        {"apiKey": "key", "secret": "secret", "options": {"defaultType": "future"}})
+    exchange.urls["api"]["ws"]["linear"] = f"ws://127.0.0.1:{server.port}/ws"
+    exchange.set_markets([BINANCE_LINEAR_MARKET])
+    stream = started(exchange, "test_binance_futures")
+    try:
+        until(lambda: stream.connected, "connected")  # the open socket: no acknowledgement comes
+        server.send({"e": "listenKeyExpired", "E": 1767225600000, "listenKey": "key1"})
+        until(lambda: server.listen_keys == ["key1", "key2"], "a socket with a new key")
+        assert posted == ["POST", "POST"]
+        until(lambda: stream.connected, "connected again")
+        assert stream.reconnects == 1 and "listen key expired" in (stream.last_error or "")
+        server.send(order_trade_update(721, "0.5", "0.5", "FILLED"))
+        events = drained_until(stream, {"trade", "order"})
+        trade = next(e.data for e in events if e.kind == "trade")
+        assert (trade["id"], trade["price"], trade["amount"], trade["fee"]["cost"]) == ("721", 100.0, 0.5, 0.02)
+        assert next(e.data for e in events if e.kind == "order")["clientOrderId"] == ULID_ID
+    finally:
+        stream.close()
+        server.stop()

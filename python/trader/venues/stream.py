@@ -53,7 +53,9 @@ class UserStream:
 
     `connected` is True from the first message the exchange sends on the stream's
     websocket that its ccxt handler takes without failing a watch (an accepted login,
-    a subscription's acknowledgement, a push, a pong) until a watch fails. On okx the
+    a subscription's acknowledgement, a push, a pong), or from the opening of a socket
+    whose URL carries a listen key (binance's futures: no acknowledgement comes, the
+    key was taken over REST), until a watch fails. On okx the
     first such answer is the login's, moments before the subscription is sent and
     acknowledged; a subscription refused then fails the watch and clears it again. A
     socket closed by either side fails every pending watch at once, so `connected`
@@ -217,6 +219,22 @@ class UserStream:
             return result
 
         self.exchange.handle_message = observed
+        on_connected = self.exchange.on_connected
+
+        def opened(client: Any, message: Any = None) -> Any:
+            result = on_connected(client, message)
+            # A stream subscribed by its URL's listen key (binance's futures) sends no
+            # acknowledgement: the exchange took the key, and the open socket is the answer.
+            if any(key in client.url for key in self._listen_keys()):
+                self._answered()
+            return result
+
+        self.exchange.on_connected = opened
+
+    def _listen_keys(self) -> list[str]:
+        """binance keeps a listen key per account type in exchange.options."""
+        return [options["listenKey"] for options in self.exchange.options.values()
+                if isinstance(options, dict) and options.get("listenKey")]
 
     def _answered(self) -> None:
         if self._live and not self.connected:
@@ -241,7 +259,7 @@ class UserStream:
             event(log, "stream_close_failed", logging.WARNING, exchange=self.name, error=_said(exc))
         self.exchange.clients = {}
         for options in self.exchange.options.values():
-            if isinstance(options, dict) and "listenKey" in options:
+            if isinstance(options, dict) and options.get("listenKey"):
                 options["listenKey"] = None
                 options["lastAuthenticatedTime"] = 0
 
