@@ -8,6 +8,7 @@ from __future__ import annotations
 import asyncio
 import json
 import logging
+import socket
 import threading
 import time
 from collections.abc import Callable
@@ -256,6 +257,23 @@ def test_drain_takes_at_most_max_events_oldest_first(server, stream):
     assert [e.data["id"] for e in first + rest if e.kind == "trade"] == ["2000", "2001", "2002"]
     # Each update as it was when it came, though ccxt updates its cached order in place.
     assert [e.data["filled"] for e in first + rest if e.kind == "order"] == [0.1, 0.2, 0.3]
+
+
+def test_an_unreachable_exchange_is_retried_at_the_back_off_pace():
+    with socket.socket() as unused:  # a port nothing listens on
+        unused.bind(("127.0.0.1", 0))
+        port = unused.getsockname()[1]
+    exchange = ccxt.pro.okx({"apiKey": "key", "secret": "c2VjcmV0", "password": "passphrase"})
+    exchange.urls["api"]["ws"] = f"ws://127.0.0.1:{port}/ws/v5"
+    exchange.set_markets([OKX_MARKET])
+    stream = started(exchange, None, resubscribe_s=0.1)  # each wait at least 0.05 s
+    try:
+        until(lambda: stream.reconnects >= 2, "two attempts more")
+        time.sleep(0.5)
+        assert stream.reconnects <= 2 + 10 and not stream.connected
+        assert stream.last_error is not None and stream._thread is not None and stream._thread.is_alive()
+    finally:
+        stream.close()
 
 
 # binance: spot's user data comes through the WebSocket API, subscribed with a signed
