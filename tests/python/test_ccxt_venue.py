@@ -18,9 +18,10 @@ from psycopg.types.json import Jsonb
 
 import pytest
 
-from trader.venues import VenueOrder, VenueUnavailable
+from trader.venues import IN_FLIGHT, VenueOrder, VenueUnavailable
 from trader.venues.backoff import Backoffs
 from trader.venues.ccxt_venue import STYLES, CcxtVenue, client_order_id, order_id_from_client
+from trader.venues.stream import UserStream
 
 ULID_ID = "01M87J2R58B88DCBJF9ZBY1D00"
 
@@ -104,7 +105,8 @@ def canned_exchanges(exchange_id: str, canned: Canned, config: dict, latency_s: 
 
 
 def venue(exchange_id: str, answers: dict, backoffs: Backoffs | None = None,
-          canned: Canned | None = None, latency_s: float = 0.0, rate_limit_ms: float | None = None) -> tuple[CcxtVenue, Canned]:
+          canned: Canned | None = None, latency_s: float = 0.0, rate_limit_ms: float | None = None,
+          stream: UserStream | None = None) -> tuple[CcxtVenue, Canned]:
     canned = canned or Canned(answers)
     config = {"apiKey": "key", "secret": "c2VjcmV0", "password": "passphrase", "options": OPTIONS.get(exchange_id, {})}
     if rate_limit_ms is not None:
@@ -112,7 +114,7 @@ def venue(exchange_id: str, answers: dict, backoffs: Backoffs | None = None,
     exchange, async_exchange = canned_exchanges(exchange_id, canned, config, latency_s)
     exchange.set_markets([MARKETS[exchange_id]])
     return CcxtVenue(f"test_{exchange_id}", {"exchange": exchange_id, "symbols": {"BTC-USD": exchange.symbols[0]}}, exchange,
-                     backoffs or Backoffs(sleep=_no_sleep), async_exchange), canned
+                     backoffs or Backoffs(sleep=_no_sleep), async_exchange, stream), canned
 
 
 def _no_sleep(seconds: float) -> None:
@@ -173,13 +175,23 @@ def test_a_timeout_is_reconciled_by_client_order_id_and_never_resent():
     assert canned.calls[1][2]["origClientOrderId"] == ULID_ID
 
 
-def test_a_timeout_with_no_order_at_the_exchange_fails_without_resending():
+def test_a_timeout_with_no_order_at_the_exchange_yet_leaves_it_in_flight_never_resent():
     v, canned = venue("binance", {
         ("POST", "/api/v3/order"): [ccxt.RequestTimeout("timed out")],
         ("GET", "/api/v3/order"): [ccxt.OrderNotFound("binance Order does not exist.")],
     })
     [answer] = v.submit([ORDER])
-    assert (answer.status, answer.reason) == ("failed", "VENUE_ERROR") and "not resent" in answer.detail
+    assert answer.status == IN_FLIGHT and "not found by client order id yet" in answer.detail
+    assert [c[:2] for c in canned.calls].count(("POST", "/api/v3/order")) == 1
+
+
+def test_a_timeout_whose_lookup_fails_too_leaves_it_in_flight():
+    v, canned = venue("binance", {
+        ("POST", "/api/v3/order"): [ccxt.RequestTimeout("timed out")],
+        ("GET", "/api/v3/order"): [ccxt.ExchangeNotAvailable("binance 503")],
+    })
+    [answer] = v.submit([ORDER])
+    assert answer.status == IN_FLIGHT and "lookup by client order id failed too" in answer.detail
     assert [c[:2] for c in canned.calls].count(("POST", "/api/v3/order")) == 1
 
 
@@ -239,13 +251,14 @@ def test_bybit_takes_the_order_id_as_orderLinkId_and_finds_it_by_it_after_a_time
     assert [c[1] for c in canned.calls].count("/v5/order/create") == 1
 
 
-def test_bybit_without_the_order_says_it_was_not_placed():
+def test_bybit_without_the_order_yet_leaves_it_in_flight():
     v, canned = venue("bybit", {
         ("POST", "/v5/order/create"): [ccxt.RequestTimeout("bybit POST timed out")],
         ("GET", "/v5/order/realtime"): [bybit_answer({"category": "spot", "list": []})],
     })
     [answer] = v.submit([ORDER])
-    assert (answer.status, answer.reason) == ("failed", "VENUE_ERROR") and "not resent" in answer.detail
+    assert answer.status == IN_FLIGHT
+    assert [c[1] for c in canned.calls].count("/v5/order/create") == 1
 
 
 def test_an_answer_under_another_client_id_is_kept_and_said():
@@ -277,11 +290,9 @@ def test_a_rate_limit_on_submit_backs_off_that_exchange_only_and_never_resends()
     backoffs = Backoffs(clock=lambda: clock.now, sleep=clock.sleep, jitter=lambda: 1.0)
     binance, _ = venue("binance", {}, backoffs, canned)
     [answer] = binance.submit([ORDER])
-    assert [c[:2] for c in canned.calls] == [("POST", "/api/v3/order"), ("SLEEP", ""), ("GET", "/api/v3/order")], \
-        "the lookup by client order id waited out the back-off first"
-    assert canned.calls[1][2]["s"] >= 1.0, "at least the first back-off"
-    assert (answer.status, answer.reason) == ("failed", "VENUE_ERROR") and "not resent" in answer.detail
-    assert [c[:2] for c in canned.calls].count(("POST", "/api/v3/order")) == 1, "never sent twice"
+    assert [c[:2] for c in canned.calls] == [("POST", "/api/v3/order")], "neither resent nor looked up during the back-off"
+    assert answer.status == IN_FLIGHT and "back-off" in answer.detail, "in flight: the follow-ups look it up later"
+    assert backoffs.remaining("binance") >= 1.0, "at least the first back-off"
 
     backoffs.hit("binance", 1.0, 60.0)  # another answer in a row: the window doubles
     assert backoffs.remaining("binance") == 2.0
@@ -295,14 +306,30 @@ def test_a_rate_limit_on_submit_backs_off_that_exchange_only_and_never_resends()
     assert binance.submit([ORDER], deadline=clock.now + 1) == [], "a back-off past the deadline: nothing sent"
 
 
-def test_okx_too_many_requests_backs_off_and_is_looked_up():
+def test_okx_too_many_requests_backs_off_and_is_looked_up_after_it():
+    now = [0.0]
     v, canned = venue("okx", {
         ("POST", "/api/v5/trade/batch-orders"): [Http(429, {"code": "50011", "msg": "Too Many Requests"})],
         ("GET", "/api/v5/trade/order"): [{"code": "0", "msg": "", "data": [okx_order("live", "0")]}],
-    }, Backoffs(sleep=lambda s: None, jitter=lambda: 0.0))
+    }, Backoffs(clock=lambda: now[0], sleep=_no_sleep, jitter=lambda: 0.0))
     [answer] = v.submit([ORDER])
     assert v.backoffs.remaining("okx") > 0, "okx's 429 opened a back-off"
-    assert (answer.status, answer.venue_order_id) == ("working", "680800"), "found by clOrdId, not resent"
+    assert answer.status == IN_FLIGHT
+    with pytest.raises(VenueUnavailable, match="back-off"):
+        v.query(ULID_ID, "BTC-USD")  # a follow-up during the back-off asks nothing
+    now[0] += 60
+    found = v.query(ULID_ID, "BTC-USD")
+    assert (found.status, found.venue_order_id) == ("working", "680800"), "found by clOrdId after the back-off, not resent"
+    assert [c[1] for c in canned.calls].count("/api/v5/trade/batch-orders") == 1
+
+
+def test_okx_too_many_requests_without_a_code_is_a_rate_limit_not_a_rejection():
+    v, canned = venue("okx", {("POST", "/api/v5/trade/batch-orders"): [Http(429, {"msg": "Too Many Requests"})]},
+                      Backoffs(sleep=_no_sleep, jitter=lambda: 0.0))
+    [answer] = v.submit([ORDER])
+    assert v.backoffs.remaining("okx") > 0, "the 429 opened a back-off"
+    assert answer.status == IN_FLIGHT, "not read as a rejection: the order may be at okx, so it is looked up later"
+    assert [c[1] for c in canned.calls] == ["/api/v5/trade/batch-orders"], "sent once, nothing asked during the back-off"
 
 
 def test_an_exchange_without_lookup_by_client_id_fails_the_order_as_unknown():
@@ -387,6 +414,9 @@ def test_a_worker_trades_through_a_ccxt_venue_and_reconciles_a_timeout(db):
         ],
         ("GET", "/api/v3/order"): [binance_order("FILLED", "1.00000000", order_id=31, cid="CX-2")],
         ("GET", "/api/v3/myTrades"): [[trade | {"id": 91}]],
+        # Reconciliation after the first fill: the base-currency fee left 0.999 BTC.
+        ("GET", "/api/v3/openOrders"): [[]],
+        ("GET", "/api/v3/account"): [binance_account(BTC="0.99900000")],
     })
     worker = Worker(WorkerConfig(venues=["test_binance"], listen=False, worker_id="in-process"))
     worker._venues = {"test_binance": v}
@@ -488,3 +518,52 @@ def test_the_worker_reports_only_the_orders_sent():
     reports: list = []
     worker._send({"half": [(item, Curated(approved=True)) for item in items]}, reports)
     assert [order_id for order_id, _ in reports] == ["sent"], "an order not sent is left for the next claim"
+
+
+# reconciliation: the exchange's own view -------------------------------------------
+
+def binance_account(**free: str) -> dict:
+    """GET /api/v3/account as binance documents it."""
+    return {"makerCommission": 10, "takerCommission": 10, "canTrade": True, "accountType": "SPOT", "updateTime": 1767225600000,
+            "balances": [{"asset": asset, "free": amount, "locked": "0.00000000"} for asset, amount in free.items()],
+            "permissions": ["SPOT"]}
+
+
+def test_the_exchange_state_is_every_open_order_and_the_balances_of_the_assets_traded():
+    v, canned = venue("binance", {
+        ("GET", "/api/v3/openOrders"): [[binance_order("NEW", "0.00000000", order_id=41, cid="web_8a2c", typ="LIMIT"),
+                                         binance_order("PARTIALLY_FILLED", "0.25000000", order_id=42, typ="LIMIT")]],
+        ("GET", "/api/v3/account"): [binance_account(BTC="1.50000000", USDT="1000.00000000", ETH="3.00000000")],
+    })
+    state = v.exchange_state(["BTC-USD"])
+    assert "symbol" not in canned.calls[0][2], "every open order of the account, not one market's"
+    assert state.open_orders == [
+        {"venue_order_id": "41", "order_id": "web_8a2c", "client_order_id": "web_8a2c", "symbol": "BTC/USDT", "side": "buy",
+         "amount": "1", "filled": "0", "created_at": "2026-01-01T00:00:00.000Z"},
+        {"venue_order_id": "42", "order_id": ULID_ID, "client_order_id": ULID_ID, "symbol": "BTC/USDT", "side": "buy",
+         "amount": "1", "filled": "0.25", "created_at": "2026-01-01T00:00:00.000Z"}]
+    assert state.balances == [{"asset": "BTC", "symbols": ["BTC-USD"], "exchange_qty": "1.5", "step": "1E-8"}], \
+        "the base asset of the spot market traded, with the lot step; other assets are not the Trader's"
+
+
+def test_kraken_open_orders_are_mapped_back_from_the_uuid_form_of_the_client_id():
+    v, canned = venue("kraken", {
+        ("POST", "/0/private/OpenOrders"): [{"error": [], "result": {"open": {"OQCLML-BW3P3-BUCMWZ": {
+            "refid": None, "userref": 0, "cl_ord_id": client_order_id(ULID_ID, STYLES["kraken"]), "status": "open",
+            "opentm": 1767225600.0, "starttm": 0, "expiretm": 0,
+            "descr": {"pair": "XBTUSD", "type": "sell", "ordertype": "limit", "price": "30010.0", "price2": "0", "leverage": "none",
+                      "order": "sell 1.00000000 XBTUSD @ limit 30010.0", "close": ""},
+            "vol": "1.00000000", "vol_exec": "0.00000000", "cost": "0", "fee": "0", "price": "0", "misc": "", "oflags": "fciq"}}}}],
+        ("POST", "/0/private/BalanceEx"): [{"error": [], "result": {"XXBT": {"balance": "0.5000000000", "hold_trade": "0.0000000000"},
+                                                                    "ZUSD": {"balance": "100.0000", "hold_trade": "0.0000"}}}],
+    })
+    state = v.exchange_state(["BTC-USD"])
+    [seen] = state.open_orders
+    assert (seen["venue_order_id"], seen["order_id"], seen["side"]) == ("OQCLML-BW3P3-BUCMWZ", ULID_ID, "sell")
+    assert state.balances == [{"asset": "BTC", "symbols": ["BTC-USD"], "exchange_qty": "0.5", "step": "1E-8"}]
+
+
+def test_an_exchange_state_that_cannot_be_read_is_a_venue_unavailable():
+    v, _ = venue("binance", {("GET", "/api/v3/openOrders"): [ccxt.ExchangeNotAvailable("binance 503")]})
+    with pytest.raises(VenueUnavailable):
+        v.exchange_state(["BTC-USD"])

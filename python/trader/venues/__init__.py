@@ -34,9 +34,13 @@ class VenueOrder:
                 "limit_px": None if self.limit_px is None else str(self.limit_px), "tif": self.tif}
 
 
+#: Not a report status: the answer of an order sent without an answer (VenueAnswer.in_flight).
+IN_FLIGHT = "in_flight"
+
+
 @dataclass
 class VenueAnswer:
-    """What a venue says of an order; status is a report status."""
+    """What a venue says of an order; status is a report status, or IN_FLIGHT."""
 
     status: str
     venue_order_id: str | None = None
@@ -47,9 +51,53 @@ class VenueAnswer:
     #: The quantity the venue took, when it is not the curated one (rounded to a lot step).
     order_qty: Decimal | None = None
 
+    @classmethod
+    def in_flight(cls, detail: str) -> VenueAnswer:
+        """Sent, and no answer: the order may or may not be at the venue. It is never
+        sent again; the worker records it in flight and looks it up until it resolves."""
+        return cls(IN_FLIGHT, detail=detail)
+
     @property
     def filled_qty(self) -> Decimal:
         return sum((Decimal(str(f["qty"])) for f in self.fills), Decimal(0))
+
+
+@dataclass(frozen=True)
+class StreamFill:
+    """A fill a venue's user stream delivered as it happened: its order by the Trader's
+    id (from the client order id) or by the exchange's order id, and the fill in the
+    Trader's terms (as a report carries it)."""
+
+    order_id: str | None
+    venue_order_id: str | None
+    fill: dict[str, Any]
+
+    def as_json(self) -> dict[str, Any]:
+        return {"order_id": self.order_id, "venue_order_id": self.venue_order_id, "fills": [self.fill]}
+
+
+@dataclass
+class StreamNews:
+    """What a venue's user stream brought since it was last asked: fills, and the
+    orders (by Trader id or exchange order id) it says have ended, to be asked about now."""
+
+    fills: list[StreamFill] = field(default_factory=list)
+    ended: set[str] = field(default_factory=set)
+    #: Whether the venue's stream is connected; None for a venue without one.
+    connected: bool | None = None
+    #: The stream subscribed again after a loss: what happened meanwhile is not
+    #: replayed, so every working order of the venue is to be asked about now.
+    resync: bool = False
+
+
+@dataclass(frozen=True)
+class ExchangeState:
+    """The exchange's own view, for reconciliation (tr_reconcile_venue's input): its
+    open orders, and for a spot venue its balances of the assets the Trader trades;
+    None for what could not be read this time."""
+
+    open_orders: list[dict[str, Any]] | None
+    balances: list[dict[str, Any]] | None
 
 
 class VenueUnavailable(Exception):
@@ -75,6 +123,16 @@ class Venue(Protocol):
 
     def cancel(self, client_order_id: str, symbol: str | None = None,
                venue_order_id: str | None = None) -> VenueAnswer | None: ...
+
+    def drain_stream(self) -> StreamNews:
+        """What the venue's user stream brought (empty without one); never blocks."""
+        ...
+
+    def exchange_state(self, symbols: Sequence[str] = ()) -> ExchangeState | None:
+        """The exchange's open orders, and its balances of what `symbols` (the Trader's
+        symbols this venue has traded) are made of, for reconciliation; None for a venue
+        with nothing to reconcile (the paper venue's book is the database)."""
+        ...
 
     def close(self) -> None: ...
 

@@ -3,10 +3,18 @@
 The client order id is the Trader's work item id, passed the way each exchange
 expects it and transformed, reversibly, where an exchange restricts its format. An
 order is never sent twice: after a network error or a timeout the order is looked up
-by client order id; where the exchange cannot do that lookup, the order is failed
-with UNKNOWN_AT_VENUE for an operator to resolve, and never resent. A rate-limit
-answer (HTTP 418/429, ccxt's DDoSProtection and RateLimitExceeded) opens a back-off
-window for the exchange (backoff.py) and is otherwise one of those uncertain answers.
+by client order id; when that lookup does not settle it (not found yet, failed, or
+the exchange asked for a rest) the order is in flight: never resent, looked up by the
+worker's follow-ups until it resolves or venue.in_flight_timeout passes. Where the
+exchange cannot look orders up by client order id, it is failed with UNKNOWN_AT_VENUE
+for an operator to resolve. A rate-limit answer (HTTP 418/429, ccxt's DDoSProtection
+and RateLimitExceeded) opens a back-off window for the exchange (backoff.py) and is
+otherwise one of those uncertain answers.
+
+Where ccxt.pro has a user stream for the exchange (watch_my_trades, watch_orders), it
+runs beside the polls (stream.py): its fills are reported as they happen, and the
+polls slow to stream_poll_interval_s while it is connected. The exchange's open
+orders and balances are handed to the worker for reconciliation (exchange_state).
 
 A batch is placed concurrently through ccxt's async exchange, on an event loop the
 venue owns (the worker is synchronous); ccxt's rate limiter paces the requests to the
@@ -23,6 +31,9 @@ Configuration is the venue's row in tr_venues, params:
   markets_ttl_s how long the exchange's markets (lot step, tick, limits) are kept (default 3600)
   fee_rate_ttl_s how long a price used to convert a third-currency fee is kept (default 60)
   backoff_base_s, backoff_max_s  the first and the longest back-off after a rate-limit answer (default 1, 60)
+  stream        false to do without the user stream (default: on where ccxt.pro has one)
+  stream_poll_interval_s  how often working orders are followed while the stream is connected (default 30)
+  stream_resubscribe_base_s, stream_resubscribe_max_s  waits before subscribing again after a loss (default 1, 30)
 Credentials only from the environment: TRADER_VENUE_<NAME>_API_KEY, _SECRET, _PASSWORD.
 """
 
@@ -41,12 +52,14 @@ from typing import Any
 
 import ccxt
 import ccxt.async_support as ccxt_async
+import ccxt.pro as ccxt_pro
 from ulid import ULID
 
 from trader.db import ConfigurationError
-from trader.venues import VenueAnswer, VenueOrder, VenueUnavailable
+from trader.venues import ExchangeState, StreamFill, StreamNews, VenueAnswer, VenueOrder, VenueUnavailable
 from trader.venues.backoff import BACKOFFS, Backoffs
-from trader.venues.exchange_rules import Markets, Prices, Refusal, Shaped, shape
+from trader.venues.exchange_rules import Markets, Prices, Refusal, Shaped, lot_step, shape
+from trader.venues.stream import UserStream
 
 
 @dataclass(frozen=True)
@@ -82,6 +95,11 @@ STYLES: dict[str, ClientIdStyle] = {
 }
 DEFAULT_STYLE = ClientIdStyle(param="clientOrderId", pattern=r"^[A-Za-z0-9_-]{1,32}$")
 
+# ccxt's okx stream passes okx's fee through with okx's sign (negative: charged) where
+# its REST trades give the cost charged: a fill must carry the same fee whichever of
+# the two brings it first.
+STREAM_FEE_SIGN: dict[str, Decimal] = {"okx": Decimal(-1)}
+
 ULID_PATTERN = re.compile(r"^[0-9A-HJKMNP-TV-Z]{26}$")
 
 # ccxt's error classes to stable reason codes; order matters (subclasses first).
@@ -100,9 +118,25 @@ UNCERTAIN = (ccxt.NetworkError,)  # RequestTimeout, ExchangeNotAvailable, DDoSPr
 # these for a proxy's or a CDN's answer), so such an order is looked up like any
 # uncertain one, never resent.
 RATE_LIMITED = (ccxt.DDoSProtection, ccxt.RateLimitExceeded)
-# ccxt leaves some exchanges' 429 to their own table (okx: ExchangeNotAvailable): a
-# rate limit is a rate limit at every exchange.
-_HTTP_RATE_LIMITS = {"418": ccxt.DDoSProtection, "429": ccxt.RateLimitExceeded}
+# A rate limit is a rate limit at every exchange, whatever its body says: ccxt reads
+# the exchange's own error table first, which turns okx's 429 without a code into an
+# ExchangeError (a rejection) and one without a body into ExchangeNotAvailable.
+_HTTP_RATE_LIMITS = {418: ccxt.DDoSProtection, 429: ccxt.RateLimitExceeded}
+
+
+def _rate_limits_first(exchange: Any) -> None:
+    """Makes an HTTP 418 or 429 raise ccxt's rate-limit errors before the exchange's
+    own reading of the body."""
+    handle_errors = exchange.handle_errors
+
+    def handle(code: Any, reason: str, url: str, method: str, *rest: Any) -> Any:
+        limit = _HTTP_RATE_LIMITS.get(int(code)) if str(code).isdigit() else None
+        if limit is not None:
+            body = rest[1] if len(rest) > 1 else ""
+            raise limit(f"{exchange.id} {method} {url} {code} {reason} {body}"[:500])
+        return handle_errors(code, reason, url, method, *rest)
+
+    exchange.handle_errors = handle
 
 
 # ccxt's credential attributes and the environment variables (after
@@ -174,14 +208,16 @@ def _dec8(value: Any) -> Decimal:
 
 class CcxtVenue:
     def __init__(self, name: str, params: dict[str, Any], exchange: Any | None = None,
-                 backoffs: Backoffs = BACKOFFS, async_exchange: Any | None = None) -> None:
+                 backoffs: Backoffs = BACKOFFS, async_exchange: Any | None = None,
+                 stream: UserStream | None = None) -> None:
         self.name = name
         self.params = params
         self.exchange_id = params["exchange"]
         self.style = STYLES.get(self.exchange_id, DEFAULT_STYLE)
         if params.get("lookup_param"):
             self.style = replace(self.style, lookup_param=params["lookup_param"])
-        self.poll_interval_s = float(params.get("poll_interval_s", 2))
+        self._poll_interval_s = float(params.get("poll_interval_s", 2))
+        self.stream_poll_interval_s = float(params.get("stream_poll_interval_s", 30))
         if (exchange is None) != (async_exchange is None):
             # One without the other would place orders through an exchange no test or
             # configuration chose.
@@ -189,7 +225,10 @@ class CcxtVenue:
         self.exchange = exchange or self._open(ccxt)
         self.async_exchange = async_exchange or self._open(ccxt_async)
         for each in (self.exchange, self.async_exchange):
-            each.httpExceptions = {**each.httpExceptions, **_HTTP_RATE_LIMITS}
+            _rate_limits_first(each)
+            # Reconciliation lists every open order of the account, which binance
+            # answers (at a higher request weight) once ccxt stops refusing to ask.
+            each.options["warnOnFetchOpenOrdersWithoutSymbol"] = False
         # The concurrent batch relies on ccxt's limiter to keep within the exchange's limits.
         self.async_exchange.enableRateLimit = True
         self._gate(self.async_exchange)
@@ -199,6 +238,21 @@ class CcxtVenue:
         self.backoff_s = (float(params.get("backoff_base_s", 1)), float(params.get("backoff_max_s", 60)))
         self.markets = Markets(self.exchange, float(params.get("markets_ttl_s", 3600)))
         self.prices = Prices(self.exchange, float(params.get("fee_rate_ttl_s", 60)))
+        # Exchanges handed in (tests) come with their stream, or none.
+        self.stream = stream if exchange is not None else self._open_stream()
+        self._stream_started = False
+        self._stream_reconnects = 0
+
+    def _open_stream(self) -> UserStream | None:
+        """The exchange's user stream through ccxt.pro, where it has one and the venue
+        does not turn it off (params stream: false)."""
+        if not self.params.get("stream", True) or not hasattr(ccxt_pro, self.exchange_id):
+            return None
+        exchange = self._open(ccxt_pro)
+        if not (exchange.has.get("watchMyTrades") or exchange.has.get("watchOrders")):
+            return None
+        return UserStream(exchange, name=self.name, resubscribe_base_s=float(self.params.get("stream_resubscribe_base_s", 1)),
+                          resubscribe_max_s=float(self.params.get("stream_resubscribe_max_s", 30)))
 
     def _open(self, module: Any) -> Any:
         env = f"TRADER_VENUE_{self.name.upper()}_"
@@ -285,7 +339,119 @@ class CcxtVenue:
         self.backoffs.ok(self.exchange_id)
         return answer
 
+    def exchange_state(self, symbols: Sequence[str] = ()) -> ExchangeState:
+        """The exchange's open orders, and its balances of the base assets of the spot
+        markets of `symbols` (the Trader's symbols this venue has traded)."""
+        self._defer_in_backoff()
+        try:
+            self.markets.ensure()
+            open_orders = self._open_orders()
+            balances = self._balances(symbols)
+        except ccxt.BaseError as exc:
+            raise self._unavailable(exc) from exc
+        self.backoffs.ok(self.exchange_id)
+        return ExchangeState(open_orders, balances)
+
+    def _open_orders(self) -> list[dict[str, Any]] | None:
+        """Every open order of the account, in tr_reconcile_venue's terms; None when the
+        exchange cannot list them."""
+        if not self.exchange.has.get("fetchOpenOrders"):
+            return None
+        try:
+            orders = self.exchange.fetch_open_orders()
+        except ccxt.ArgumentsRequired:
+            # An exchange that lists open orders per market only: the markets configured.
+            markets = sorted(set((self.params.get("symbols") or {}).values()))
+            if not markets:
+                return None
+            orders = [o for m in markets for o in self.exchange.fetch_open_orders(m)]
+        return [self._open_order(o) for o in orders]
+
+    @staticmethod
+    def _open_order(order: dict[str, Any]) -> dict[str, Any]:
+        cid = order.get("clientOrderId")
+        return {"venue_order_id": str(order.get("id")), "order_id": order_id_from_client(cid) if cid else None,
+                "client_order_id": cid, "symbol": order.get("symbol"), "side": order.get("side"),
+                "amount": None if order.get("amount") is None else str(_dec8(order["amount"])),
+                "filled": str(_dec8(order.get("filled") or 0)), "created_at": order.get("datetime")}
+
+    def _balances(self, symbols: Sequence[str]) -> list[dict[str, Any]] | None:
+        """The total balance of each base asset of the spot markets traded, with the
+        Trader's symbols it stands for; None when no spot market is traded here."""
+        assets: dict[str, list[str]] = {}
+        steps: dict[str, Decimal | None] = {}
+        for symbol in symbols:
+            market = self.exchange.markets.get(self.symbol(symbol)) or {}
+            if market.get("spot") and market.get("base"):
+                assets.setdefault(market["base"], []).append(symbol)
+                steps.setdefault(market["base"], lot_step(self.exchange, market["symbol"]))
+        if not assets:
+            return None
+        totals = self.exchange.fetch_balance().get("total") or {}
+        return [{"asset": asset, "symbols": sorted(traded), "exchange_qty": str(_dec8(totals.get(asset) or 0)),
+                 "step": None if steps[asset] is None else str(steps[asset])} for asset, traded in sorted(assets.items())]
+
+    def drain_stream(self) -> StreamNews:
+        """What the user stream brought: fills in the Trader's terms, and the orders it
+        says ended (or, on a stream without trades, changed), for the worker to ask
+        about now. The stream starts on the first call, once the markets are loaded."""
+        if self.stream is None or not self._start_stream():
+            return StreamNews(connected=None if self.stream is None else False)
+        news = StreamNews(connected=self.stream.connected, resync=self.stream.reconnects != self._stream_reconnects)
+        self._stream_reconnects = self.stream.reconnects
+        has_trades = self.stream.exchange.has.get("watchMyTrades")
+        for item in self.stream.drain():
+            data = item.data
+            if item.kind == "trade":
+                fill = self._stream_fill(data)
+                if fill is not None:
+                    news.fills.append(fill)
+            elif not has_trades or data.get("status") in ("closed", "canceled", "cancelled", "expired", "rejected"):
+                news.ended |= {str(key) for key in (data.get("id"), self._trader_id(data)) if key}
+        return news
+
+    def _start_stream(self) -> bool:
+        if self._stream_started:
+            return True
+        try:
+            self.markets.ensure()
+        except ccxt.BaseError:
+            return False  # the next call tries again; polling goes on meanwhile
+        # Handed over before the stream's thread exists: nothing else touches them then.
+        self.stream.exchange.set_markets(self.exchange.markets, self.exchange.currencies)
+        self.stream.start()
+        self._stream_started = True
+        return True
+
+    @staticmethod
+    def _trader_id(data: dict[str, Any]) -> str | None:
+        cid = data.get("clientOrderId")
+        return order_id_from_client(cid) if cid else None
+
+    def _stream_fill(self, trade: dict[str, Any]) -> StreamFill | None:
+        if not trade.get("id") or trade.get("price") is None or not trade.get("amount"):
+            return None
+        market = self.exchange.markets.get(trade.get("symbol") or "") or {}
+        fee = trade.get("fee") or {}
+        if fee.get("cost") and self.exchange_id in STREAM_FEE_SIGN:
+            trade = {**trade, "fee": {**fee, "cost": STREAM_FEE_SIGN[self.exchange_id] * Decimal(str(fee["cost"]))}}
+        try:
+            fill = self._fill(trade, market)
+        except ccxt.BaseError:
+            return None  # its fee could not be priced now: the polls bring the fill
+        return StreamFill(order_id=self._trader_id(trade), venue_order_id=None if trade.get("order") is None
+                          else str(trade["order"]), fill=fill)
+
+    @property
+    def poll_interval_s(self) -> float:
+        """Polls slow down while the user stream is connected: it brings the fills."""
+        if self.stream is not None and self._stream_started and self.stream.connected:
+            return self.stream_poll_interval_s
+        return self._poll_interval_s
+
     def close(self) -> None:
+        if self.stream is not None:
+            self.stream.close()
         try:
             # aiohttp's session and connector belong to the loop: closed on it, before it.
             self._loop.run_until_complete(self.async_exchange.close())
@@ -401,24 +567,26 @@ class CcxtVenue:
                                order_qty=p.shaped.qty)
 
     def _after_uncertain(self, order: VenueOrder, exc: BaseException) -> VenueAnswer:
-        """The request may or may not have reached the exchange: look, never resend."""
+        """The request may or may not have reached the exchange: look once now, and
+        when that does not settle it the order is in flight (never resent)."""
         what = f"{type(exc).__name__}: {exc}"[:300]
         if not self.can_lookup:
             return VenueAnswer("failed", reason="UNKNOWN_AT_VENUE",
                                detail=f"{what}; {self.exchange_id} cannot look orders up by client order id, so the order "
                                       "was not resent: check it at the exchange")
-        # The lookup is a call like any other: after a rate limit it waits out the back-off.
-        self.backoffs.wait(self.exchange_id)
+        if self.backoffs.remaining(self.exchange_id) > 0:
+            # The follow-ups look it up once the exchange's rest is over; nothing waits here.
+            return VenueAnswer.in_flight(f"{what}; to be looked up after {self.exchange_id}'s rate-limit back-off")
         try:
             found = self._find(order.client_order_id, order.symbol, None)
         except ccxt.BaseError as again:
             if isinstance(again, RATE_LIMITED):
                 self.backoffs.hit(self.exchange_id, *self.backoff_s)
-            return VenueAnswer("failed", reason="UNKNOWN_AT_VENUE",
-                               detail=f"{what}; the lookup by client order id failed too ({type(again).__name__}); not resent")
+            return VenueAnswer.in_flight(f"{what}; the lookup by client order id failed too ({type(again).__name__})")
         if found is None:
-            return VenueAnswer("failed", reason="VENUE_ERROR",
-                               detail=f"{what}; the exchange has no order with this client order id, so it was not placed; not resent")
+            # An exchange may list an order a moment after accepting it: not found yet
+            # is not proof it was never placed.
+            return VenueAnswer.in_flight(f"{what}; not found by client order id yet")
         return self._answer(found, order.symbol)
 
     def _find(self, order_id: str, symbol: str | None, venue_order_id: str | None) -> dict[str, Any] | None:

@@ -90,6 +90,13 @@ def _tick_at(exchange: Any, precision: Any, value: Decimal) -> Decimal:
     return Decimal(str(precision))
 
 
+def lot_step(exchange: Any, symbol: str) -> Decimal | None:
+    """The market's lot step (its smallest quantity increment), None when unknown."""
+    market = exchange.markets.get(symbol) or {}
+    precision = (market.get("precision") or {}).get("amount")
+    return None if precision is None else _tick_at(exchange, precision, Decimal(1))
+
+
 def passive_price(exchange: Any, symbol: str, side: str, limit_px: Decimal) -> Decimal:
     """The limit price on the tick toward the passive side: a buy rounds down and a sell
     up, so the order never pays more, nor sells for less, than its limit. ccxt rounds

@@ -11,7 +11,7 @@ from typing import Any
 import psycopg
 from psycopg.types.json import Jsonb
 
-from trader.venues import VenueAnswer, VenueOrder, VenueUnavailable
+from trader.venues import ExchangeState, StreamNews, VenueAnswer, VenueOrder, VenueUnavailable
 
 
 def answer_from_json(data: dict[str, Any]) -> VenueAnswer:
@@ -51,6 +51,12 @@ class PaperVenue:
     def cancel(self, client_order_id: str, symbol: str | None = None, venue_order_id: str | None = None) -> VenueAnswer | None:
         data = self._call("SELECT tr_paper_cancel(%s, %s)", (self.name, client_order_id))[0][0]
         return None if data is None else answer_from_json(data)
+
+    def drain_stream(self) -> StreamNews:
+        return StreamNews()  # its fills are in the database already
+
+    def exchange_state(self, symbols: Sequence[str] = ()) -> ExchangeState | None:
+        return None  # its book is the database: nothing to reconcile
 
     def close(self) -> None:
         if self._conn is not None:
