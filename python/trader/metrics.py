@@ -28,6 +28,14 @@ SELECT count(*), coalesce(extract(epoch FROM clock_timestamp() - min(created_at)
 """
 
 
+# Open venue differences, and both figures of each balance drift, from the view the
+# operators read: a handful of rows.
+DIFFERENCES_SQL = """
+SELECT venue, kind, acknowledged, subject, exchange_figure::float8, trader_figure::float8
+  FROM tr_open_venue_differences
+"""
+
+
 class WorkerMetrics:
     def __init__(self) -> None:
         self.registry = CollectorRegistry(auto_describe=True)
@@ -48,6 +56,19 @@ class WorkerMetrics:
                                                        "before the intent was recorded (event intent_refused)", registry=r)
         self.reconnects = Counter("trader_connection_lost", "Transient database errors the worker retried after",
                                   registry=r)
+        self.in_flight = Counter("trader_orders_in_flight", "Orders sent without an answer, looked up by the "
+                                                            "follow-ups until they resolve (event in_flight)",
+                                 ["venue"], registry=r)
+        self.stream_connected = Gauge("trader_stream_connected", "1 while the venue's user stream is connected, else 0",
+                                      ["venue"], registry=r)
+        self.stream_fills = Counter("trader_stream_fills", "Fills the venue's user stream delivered",
+                                    ["venue"], registry=r)
+        self.venue_differences = Gauge("trader_venue_differences", "Open differences between an exchange and the "
+                                                                   "Trader (unknown open orders, balance drifts)",
+                                       ["venue", "kind", "acknowledged"], registry=r)
+        self.venue_balance = Gauge("trader_venue_balance", "Both figures of an open balance drift: the exchange's "
+                                                           "balance of the asset and the Trader's",
+                                   ["venue", "asset", "source"], registry=r)
         self.queue_pending = Gauge("trader_queue_pending", "Orders pending in tr_inbox, not yet claimed", registry=r)
         self.queue_oldest_age = Gauge("trader_queue_oldest_pending_age_seconds",
                                       "Age of the oldest pending order in tr_inbox (0 when none)", registry=r)
@@ -87,6 +108,18 @@ class WorkerMetrics:
         pending, oldest_age_s = conn.execute(QUEUE_SQL).fetchone()
         self.queue_pending.set(pending)
         self.queue_oldest_age.set(oldest_age_s)
+        self.refresh_differences(conn)
+
+    def refresh_differences(self, conn: psycopg.Connection) -> None:
+        rows = conn.execute(DIFFERENCES_SQL).fetchall()
+        # Label sets of differences since cleared must disappear, not stay at their last value.
+        self.venue_differences.clear()
+        self.venue_balance.clear()
+        for venue, kind, acknowledged, subject, exchange_figure, trader_figure in rows:
+            self.venue_differences.labels(venue, kind, str(acknowledged).lower()).inc()
+            if kind == "balance_drift":
+                self.venue_balance.labels(venue, subject, "exchange").set(exchange_figure)
+                self.venue_balance.labels(venue, subject, "trader").set(trader_figure)
 
     def series_names(self) -> set[str]:
         """Every series name a query may use: counters end in _total, histograms in

@@ -122,3 +122,47 @@ def orders_to_cancel(conn: psycopg.Connection) -> list[tuple[str, str]]:
 
 def setting(conn: psycopg.Connection, key: str) -> str:
     return conn.execute("SELECT tr_setting(%s)", (key,)).fetchone()[0]
+
+
+def mark_in_flight(conn: psycopg.Connection, worker: str, orders: Sequence[tuple[str, str]]) -> set[str]:
+    """Orders sent without an answer, (order_id, what happened): handed to the follow-ups."""
+    if not orders:
+        return set()
+    rows = conn.execute("SELECT tr_mark_in_flight(%s, %s)",
+                        (worker, Jsonb([{"order_id": o, "error": e} for o, e in orders]))).fetchall()
+    return {r[0] for r in rows}
+
+
+def in_flight_checked(conn: psycopg.Connection, checks: Sequence[tuple[str, str | None]]) -> list[str]:
+    """Lookups of in-flight orders that did not find them, (order_id, error or None when the
+    venue answered it has no such order); returns the orders the database failed for it."""
+    if not checks:
+        return []
+    rows = conn.execute("SELECT tr_in_flight_checked(%s)",
+                        (Jsonb([{"order_id": o, "error": e} for o, e in checks]),)).fetchall()
+    return [r[0] for r in rows]
+
+
+def report_stream_fills(conn: psycopg.Connection, venue: str, events: Sequence[dict[str, Any]]) -> tuple[list[str], list[int]]:
+    """Stream fills reported on their orders: (orders reported, indexes of the events
+    whose order is not working at the venue yet)."""
+    if not events:
+        return [], []
+    result = conn.execute("SELECT tr_report_stream_fills(%s, %s)", (venue, Jsonb(list(events)))).fetchone()[0]
+    return list(result["reported"]), [int(n) for n in result["unmatched"]]
+
+
+def reconcile_venue(conn: psycopg.Connection, venue: str, open_orders: list[dict[str, Any]] | None,
+                    balances: list[dict[str, Any]] | None) -> dict[str, Any]:
+    """The exchange's open orders and balances compared with the Trader's own, in SQL:
+    differences recorded for operators, orders to ask about now returned."""
+    return conn.execute("SELECT tr_reconcile_venue(%s, %s::jsonb, %s::jsonb)",
+                        (venue, None if open_orders is None else Jsonb(open_orders),
+                         None if balances is None else Jsonb(balances))).fetchone()[0]
+
+
+def traded_symbols(conn: psycopg.Connection, venue: str) -> list[str]:
+    """The Trader's symbols with fills at a venue: what its balances are compared for."""
+    rows = conn.execute("SELECT DISTINCT symbol FROM tr_inbox WHERE venue = %s AND filled_qty > 0 AND symbol IS NOT NULL "
+                        "ORDER BY symbol", (venue,)).fetchall()
+    return [r[0] for r in rows]

@@ -25,7 +25,7 @@ from trader.listener import Listener
 from trader.log import event
 from trader.metrics import WorkerMetrics
 from trader.store import WorkItem
-from trader.venues import Venue, VenueAnswer, VenueOrder, VenueUnavailable, open_venues
+from trader.venues import IN_FLIGHT, StreamFill, Venue, VenueAnswer, VenueOrder, VenueUnavailable, open_venues
 
 log = logging.getLogger("trader.worker")
 
@@ -121,6 +121,10 @@ class Worker:
         self._submit_lease_s = 60.0
         self._next_poll: dict[str, float] = {}  # venue -> when its working orders are next asked about
         self._next_queue_refresh = 0.0
+        self._ask_now: set[str] = set()  # order ids or exchange order ids to ask about at the next follow-up
+        self._held: dict[str, list[tuple[float, StreamFill]]] = {}  # venue -> stream fills waiting for their order
+        self._next_reconcile = 0.0  # at start, then every reconcile.interval
+        self._reconcile_interval_s = 300.0
         self.metrics = WorkerMetrics()
 
     # connections -------------------------------------------------------------------
@@ -142,8 +146,9 @@ class Worker:
                                              "enable one: UPDATE tr_venues SET enabled WHERE name = '...'")
             if self._curation is None:
                 self._curation = self._build_curation(self._conn)
-            self._submit_lease_s = self._conn.execute(
-                "SELECT extract(epoch FROM tr_setting('inbox.submit_lease')::interval)::float8").fetchone()[0]
+            self._submit_lease_s, self._reconcile_interval_s = self._conn.execute(
+                "SELECT extract(epoch FROM tr_setting('inbox.submit_lease')::interval)::float8, "
+                "extract(epoch FROM tr_setting('reconcile.interval')::interval)::float8").fetchone()
             event(log, "connected", worker_id=self.config.worker_id, venues=sorted(self._venues))
         return self._conn
 
@@ -275,8 +280,12 @@ class Worker:
                 raise
         now = time.monotonic()
         if now >= self._next_follow:
+            self.follow_streams()
             self.follow_working_orders()
             self._next_follow = now + self.config.poll_interval
+        if now >= self._next_reconcile:
+            self.reconcile_venues()
+            self._next_reconcile = now + self._reconcile_interval_s
         if self.metrics.serving and now >= self._next_queue_refresh:
             self.metrics.refresh_queue(conn)
             self._next_queue_refresh = now + self.config.poll_interval
@@ -386,10 +395,22 @@ class Worker:
                                  limit_px=item.limit_px, tif=item.tif) for item, curated in batch]
             with self.metrics.venue_call(venue_name, "submit"):
                 answers = venue.submit(orders, deadline=deadline)
+            in_flight: list[tuple[str, str]] = []
             # None, or no answer at the end: not sent, left for the next claim.
             for (item, curated), answer in zip(batch, answers, strict=False):
-                if answer is not None:
+                if answer is not None and answer.status == IN_FLIGHT:
+                    in_flight.append((item.id, answer.detail or "sent without an answer"))
+                elif answer is not None:
                     reports.append((item.id, _report_body(answer, venue_name, curated)))
+            self._mark_in_flight(venue_name, in_flight)
+
+    def _mark_in_flight(self, venue: str, orders: list[tuple[str, str]]) -> None:
+        """Committed at once: from now on the order is the follow-ups' to look up, and a
+        claim never takes it back to send again."""
+        for order_id in store.mark_in_flight(self._ensure_connected(), self.config.worker_id, orders):
+            self.metrics.in_flight.labels(venue=venue).inc()
+            event(log, "in_flight", logging.WARNING, order_id=order_id, venue=venue,
+                  error=dict(orders).get(order_id))
 
     def _release(self, items: list[WorkItem], exc: Exception) -> None:
         """Hands a failed batch back with its error, so that the next claim counts an
@@ -425,39 +446,108 @@ class Worker:
 
     # orders resting at venues ------------------------------------------------------
 
+    def follow_streams(self) -> None:
+        """Fills the venues' user streams delivered, reported on their orders (the
+        database matches them and decides the status). A fill whose order the venue has
+        not answered for yet is held and offered again until the submit lease would
+        have ended; past that the polls, which never stop, bring it."""
+        conn = self._ensure_connected()
+        now = time.monotonic()
+        for name, venue in self._venues.items():
+            news = venue.drain_stream()
+            self._ask_now |= news.ended
+            if news.resync:
+                self._next_poll[name] = 0.0
+                event(log, "stream_resync", venue=name)
+            if news.connected is not None:
+                self.metrics.stream_connected.labels(venue=name).set(int(news.connected))
+            self.metrics.stream_fills.labels(venue=name).inc(len(news.fills))
+            waiting = [(until, f) for until, f in self._held.get(name, []) if until > now]
+            waiting += [(now + self._submit_lease_s, f) for f in news.fills]
+            if not waiting:
+                self._held.pop(name, None)
+                continue
+            reported, unmatched = store.report_stream_fills(conn, name, [f.as_json() for _, f in waiting])
+            self._held[name] = [waiting[n] for n in unmatched]
+            for order_id in reported:
+                event(log, "stream_fill", order_id=order_id, venue=name)
+
+    def reconcile_venues(self) -> None:
+        """The exchanges' open orders and balances compared with the Trader's state, at
+        start and every reconcile.interval: the database records what differs, for an
+        operator, and names the orders to ask about now."""
+        conn = self._ensure_connected()
+        for name, venue in self._venues.items():
+            try:
+                with self.metrics.venue_call(name, "reconcile"):
+                    state = venue.exchange_state(store.traded_symbols(conn, name))
+            except VenueUnavailable as exc:
+                event(log, "reconcile_failed", logging.WARNING, venue=name, error=str(exc))
+                continue
+            if state is None:
+                continue
+            found = store.reconcile_venue(conn, name, state.open_orders, state.balances)
+            self._ask_now |= set(found.get("follow_up") or [])
+            level = logging.WARNING if found.get("unknown_open_orders") or found.get("balance_drifts") else logging.INFO
+            event(log, "reconciled_venue", level, venue=name, **{k: v for k, v in found.items() if k != "follow_up"},
+                  follow_up=len(found.get("follow_up") or []))
+
     def follow_working_orders(self) -> None:
+        """Orders resting at venues asked about every poll interval of their venue (and
+        at once when a stream or a reconciliation says so); orders to cancel cancelled;
+        orders in flight looked up until they resolve."""
         conn = self._ensure_connected()
         reports: list[tuple[str, dict[str, Any]]] = []
+        not_found: list[tuple[str, str | None]] = []
         to_cancel = dict(store.orders_to_cancel(conn))
         now = time.monotonic()
         due = {name for name, venue in self._venues.items() if now >= self._next_poll.get(name, 0.0)}
         for name in due:
             self._next_poll[name] = now + self._venues[name].poll_interval_s
+        asked_now, self._ask_now = self._ask_now, set()
         for order in store.working_orders(conn, self._venues):
-            venue = self._venues[order.venue]
-            try:
-                if order.order_id in to_cancel:
-                    with self.metrics.venue_call(order.venue, "cancel"):
-                        answer = venue.cancel(order.order_id, order.symbol, order.venue_order_id)
-                    if answer is not None and answer.status == "cancelled":
-                        answer.reason = to_cancel[order.order_id]
-                        # The reason (a halt, an operator's request) says why; the database decided it.
-                        answer.detail = f"cancelled at the venue by the Trader ({answer.reason})"
-                elif order.venue in due:
-                    with self.metrics.venue_call(order.venue, "query"):
-                        answer = venue.query(order.order_id, order.symbol, order.venue_order_id)
-                else:
-                    continue
-            except VenueUnavailable as exc:
-                event(log, "follow_up_failed", logging.WARNING, order_id=order.order_id, venue=order.venue, error=str(exc))
+            if order.order_id in to_cancel:
+                answer = self._cancel_at_venue(order, to_cancel[order.order_id])
+            elif order.venue in due or asked_now & {order.order_id, order.venue_order_id}:
+                answer = self._ask_venue(order, not_found)
+            else:
                 continue
-            if answer is None:
-                continue
-            if answer.status != order.status or len(answer.fills) != (order.fill_count or 0):
-                reports.append((order.order_id, _report_body(answer, venue.name, order.curation)))
+            if answer is not None and (answer.status != order.status or len(answer.fills) != (order.fill_count or 0)):
+                reports.append((order.order_id, _report_body(answer, order.venue, order.curation)))
         if reports:
             done = store.report(conn, reports)
             self._reported([], reports, done)
+        for order_id in store.in_flight_checked(conn, not_found):
+            event(log, "in_flight_failed", logging.WARNING, order_id=order_id, error=dict(not_found).get(order_id))
+
+    def _cancel_at_venue(self, order: store.WorkingOrder, reason: str) -> VenueAnswer | None:
+        try:
+            with self.metrics.venue_call(order.venue, "cancel"):
+                answer = self._venues[order.venue].cancel(order.order_id, order.symbol, order.venue_order_id)
+        except VenueUnavailable as exc:
+            event(log, "follow_up_failed", logging.WARNING, order_id=order.order_id, venue=order.venue, error=str(exc))
+            return None
+        if answer is not None and answer.status == "cancelled":
+            # The reason (a halt, an operator's request) says why; the database decided it.
+            answer.reason = reason
+            answer.detail = f"cancelled at the venue by the Trader ({reason})"
+        return answer
+
+    def _ask_venue(self, order: store.WorkingOrder, not_found: list[tuple[str, str | None]]) -> VenueAnswer | None:
+        """The venue's answer for a working order; for an order in flight, a lookup that
+        does not find it is noted for the database, which fails it past its timeout."""
+        in_flight = order.status == "received"
+        try:
+            with self.metrics.venue_call(order.venue, "query"):
+                answer = self._venues[order.venue].query(order.order_id, order.symbol, order.venue_order_id)
+        except VenueUnavailable as exc:
+            event(log, "follow_up_failed", logging.WARNING, order_id=order.order_id, venue=order.venue, error=str(exc))
+            if in_flight:
+                not_found.append((order.order_id, str(exc)))
+            return None
+        if answer is None and in_flight:
+            not_found.append((order.order_id, None))
+        return answer
 
     def _reported(self, items: list[WorkItem], reports: list[tuple[str, dict[str, Any]]], done: dict[str, str]) -> None:
         """Each report written: logged, and counted."""

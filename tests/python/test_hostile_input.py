@@ -18,7 +18,7 @@ from psycopg.types.json import Jsonb
 
 from conftest import wait_for
 from trader.db import connect
-from trader.venues import VenueOrder
+from trader.venues import StreamNews, VenueOrder
 from trader.worker import Worker, WorkerConfig
 
 BIG = "x" * 100_000
@@ -182,6 +182,12 @@ class RaisingVenue:
         return None  # never placed
 
     def cancel(self, *args: Any) -> None:
+        return None
+
+    def drain_stream(self) -> StreamNews:
+        return StreamNews()
+
+    def exchange_state(self, symbols: Any = ()) -> None:
         return None
 
     def close(self) -> None:
