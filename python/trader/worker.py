@@ -32,7 +32,7 @@ log = logging.getLogger("trader.worker")
 MAX_BACKOFF = 5.0
 # The newest function the worker calls: a database without it has the module
 # missing, or older than this worker.
-REQUIRED_FUNCTION = "tr_claim_batch(text,integer,text[])"
+REQUIRED_FUNCTION = "tr_reconcile_venue(text,jsonb,jsonb,timestamptz)"
 
 
 @dataclass
@@ -481,8 +481,12 @@ class Worker:
             try:
                 with self.metrics.venue_call(name, "reconcile"):
                     state = venue.exchange_state(store.traded_symbols(conn, name))
-            except VenueUnavailable as exc:
-                event(log, "reconcile_failed", logging.WARNING, venue=name, error=str(exc))
+            except psycopg.Error:
+                raise
+            except Exception as exc:
+                # A check beside the trading: whatever it met waits for the next
+                # interval rather than stopping the orders' flow.
+                event(log, "reconcile_failed", logging.WARNING, venue=name, error=f"{type(exc).__name__}: {exc}"[:500])
                 continue
             if state is None:
                 continue

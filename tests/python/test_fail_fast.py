@@ -83,7 +83,7 @@ def empty_database(db) -> Iterator[str]:
 
 def test_module_not_deployed(empty_database):
     assert_fails_fast(env={"PGDATABASE": empty_database},
-                      names=("not deployed", empty_database, "tr_claim_batch(text,integer,text[])", "sqitch deploy"))
+                      names=("not deployed", empty_database, "tr_reconcile_venue(text,jsonb,jsonb,timestamptz)", "sqitch deploy"))
 
 
 def test_unknown_venue(db):
