@@ -460,7 +460,7 @@ def test_a_batch_is_placed_concurrently_each_order_once():
         elapsed = time.monotonic() - started
     finally:
         v.close()
-    assert elapsed < 1.5, f"50 requests of 0.1 s took {elapsed:.2f} s: not concurrent"
+    assert elapsed < 1.0, f"50 requests of 0.1 s took {elapsed:.2f} s: not well under a second"
     assert sorted(posted(canned)) == sorted(o.client_order_id for o in orders), "each order POSTed exactly once"
     assert [(a.status, a.venue_order_id) for a in answers] == [("working", str(i)) for i in range(50)], \
         "answers aligned with the orders"
