@@ -30,23 +30,30 @@ LANGUAGE plpgsql SECURITY DEFINER
 SET search_path = pg_catalog, public, pg_temp
 AS $$
 DECLARE
+    v_events  jsonb;
     v_reports jsonb;
     v_held    jsonb;
 BEGIN
-    WITH events AS (
-        SELECT e.n - 1 AS n, o AS ord, e.ev->'fills' AS fills
-          FROM jsonb_array_elements(CASE WHEN jsonb_typeof(p_events) = 'array' THEN p_events ELSE '[]' END) WITH ORDINALITY e(ev, n)
-          LEFT JOIN LATERAL tr_stream_order(p_venue, left(e.ev->>'order_id', 128), left(e.ev->>'venue_order_id', 128)) o ON true
-         WHERE jsonb_typeof(e.ev) = 'object' AND jsonb_typeof(e.ev->'fills') = 'array'
-    ), fresh AS (
+    -- Each event's order looked up once: whether its fills can be reported now, or it
+    -- is held (the venue has not answered for the order yet, so the quantity sent that
+    -- decides completion is unknown, or it names no order the Trader knows).
+    SELECT jsonb_agg(jsonb_build_object('n', e.n - 1, 'order_id', o.id, 'fills', e.ev->'fills',
+                                        'open', o.state = 'working' AND o.status IN ('working', 'partially_filled'),
+                                        'held', o.id IS NULL OR o.status = 'received'))
+      INTO v_events
+      FROM jsonb_array_elements(CASE WHEN jsonb_typeof(p_events) = 'array' THEN p_events ELSE '[]' END) WITH ORDINALITY e(ev, n)
+      LEFT JOIN LATERAL tr_stream_order(p_venue, left(e.ev->>'order_id', 128), left(e.ev->>'venue_order_id', 128)) o ON true
+     WHERE jsonb_typeof(e.ev) = 'object' AND jsonb_typeof(e.ev->'fills') = 'array';
+    WITH fresh AS (
         -- Fills already recorded (a poll was first) are left out, and a fill the stream
         -- delivered twice is taken once, so that none counts twice or makes an empty report.
-        SELECT DISTINCT ON ((ev.ord).id, f.fill->>'fill_id') (ev.ord).id AS order_id, f.fill, tr_json_numeric(f.fill->'qty') AS qty
-          FROM events ev
-         CROSS JOIN LATERAL jsonb_array_elements(ev.fills) f(fill)
-         WHERE (ev.ord).state = 'working' AND (ev.ord).status IN ('working', 'partially_filled')
-           AND NOT EXISTS (SELECT FROM tr_fills x WHERE x.order_id = (ev.ord).id AND x.fill_id = f.fill->>'fill_id')
-         ORDER BY (ev.ord).id, f.fill->>'fill_id', ev.n
+        SELECT DISTINCT ON (ev->>'order_id', f.fill->>'fill_id') ev->>'order_id' AS order_id, f.fill,
+               tr_json_numeric(f.fill->'qty') AS qty
+          FROM jsonb_array_elements(coalesce(v_events, '[]')) ev
+         CROSS JOIN LATERAL jsonb_array_elements(ev->'fills') f(fill)
+         WHERE (ev->>'open')::boolean
+           AND NOT EXISTS (SELECT FROM tr_fills x WHERE x.order_id = ev->>'order_id' AND x.fill_id = f.fill->>'fill_id')
+         ORDER BY ev->>'order_id', f.fill->>'fill_id', (ev->>'n')::integer
     ), per_order AS (
         SELECT order_id, jsonb_agg(fill) AS fills, sum(qty) AS qty FROM fresh GROUP BY order_id
     )
@@ -55,12 +62,9 @@ BEGIN
                'venue', p_venue, 'venue_order_id', i.venue_order_id, 'fills', p.fills)))
       INTO v_reports
       FROM per_order p JOIN tr_inbox i ON i.id = p.order_id;
-    -- Held: events whose order the venue has not answered for yet (the quantity sent
-    -- decides whether a fill completes it), or that name no order the Trader knows.
-    SELECT jsonb_agg(e.n - 1 ORDER BY e.n) INTO v_held
-      FROM jsonb_array_elements(CASE WHEN jsonb_typeof(p_events) = 'array' THEN p_events ELSE '[]' END) WITH ORDINALITY e(ev, n)
-      LEFT JOIN LATERAL tr_stream_order(p_venue, left(e.ev->>'order_id', 128), left(e.ev->>'venue_order_id', 128)) o ON true
-     WHERE jsonb_typeof(e.ev) = 'object' AND jsonb_typeof(e.ev->'fills') = 'array' AND (o.id IS NULL OR o.status = 'received');
+    SELECT jsonb_agg(ev->'n' ORDER BY (ev->>'n')::integer) INTO v_held
+      FROM jsonb_array_elements(coalesce(v_events, '[]')) ev
+     WHERE (ev->>'held')::boolean;
     IF v_reports IS NOT NULL THEN
         PERFORM tr_report_executions(v_reports);
     END IF;
